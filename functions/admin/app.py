@@ -1,0 +1,86 @@
+"""Admin routes: the employee mapping (C2) and the contact seed used by routing."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import Response
+
+from ringbridge.config import settings
+from ringbridge.domain import directory
+from ringbridge.domain.contacts import ContactUpsert
+from ringbridge.domain.employees import EmployeeKeyKind, EmployeeMapping
+from ringbridge.domain.errors import InvalidInput, NotFound
+from ringbridge.domain.phones import normalize_phone
+from ringbridge.observability import logger
+from ringbridge.storage.contacts import DynamoContacts
+from ringbridge.storage.employees import DynamoEmployees
+from ringbridge.web import HttpResponse, admin_auth, json_body, json_response, new_resolver
+
+app = new_resolver(auth=admin_auth)
+
+
+def _employees() -> DynamoEmployees:
+    return DynamoEmployees(settings().sip_mappings_table)
+
+
+def _contacts() -> DynamoContacts:
+    return DynamoContacts(settings().contacts_table)
+
+
+@app.put("/admin/employees/<employee_id>")
+def put_employee(employee_id: str) -> HttpResponse:
+    mapping = EmployeeMapping.model_validate(json_body(app))
+    employee = directory.save_employee(unquote(employee_id), mapping, settings().default_country, _employees(), _contacts())
+    logger.info("employee mapped", extra={"employee_id": employee.employee_id})
+    return json_response(200, employee.model_dump())
+
+
+@app.get("/admin/employees/<employee_id>")
+def get_employee(employee_id: str) -> HttpResponse:
+    employee = _employees().get(unquote(employee_id))
+    if employee is None:
+        raise NotFound(f"employee {unquote(employee_id)} is not mapped")
+    return json_response(200, employee.model_dump())
+
+
+@app.delete("/admin/employees/<employee_id>")
+def delete_employee(employee_id: str) -> HttpResponse:
+    directory.delete_employee(unquote(employee_id), _employees(), _contacts())
+    return Response(status_code=204)
+
+
+@app.get("/admin/employees")
+def list_or_find_employees() -> HttpResponse:
+    """All employees, or the one holding an identifier: ``?sip=101``, ``?fmc=…``, ``?ringostat=…``, ``?crm=…``."""
+    query = app.current_event.query_string_parameters or {}
+    for kind in (EmployeeKeyKind.SIP, EmployeeKeyKind.FMC, EmployeeKeyKind.RINGOSTAT, EmployeeKeyKind.CRM_MANAGER):
+        if kind.value in query:
+            value = query[kind.value]
+            if kind is EmployeeKeyKind.FMC:
+                value = normalize_phone(value, settings().default_country)
+            employee = _employees().find(kind, value)
+            return json_response(200, {"employees": [employee.model_dump()] if employee else []})
+    if query:
+        raise InvalidInput("filter by one of: sip, fmc, ringostat, crm")
+    return json_response(200, {"employees": [employee.model_dump() for employee in _employees().list()]})
+
+
+@app.put("/admin/contacts/<phone>")
+def put_contact(phone: str) -> HttpResponse:
+    upsert = ContactUpsert.model_validate(json_body(app))
+    contact = directory.seed_contact(unquote(phone), upsert, settings().default_country, _employees(), _contacts())
+    return json_response(200, contact.model_dump())
+
+
+@app.get("/admin/contacts/<phone>")
+def get_contact(phone: str) -> HttpResponse:
+    contact = _contacts().get(normalize_phone(unquote(phone), settings().default_country))
+    if contact is None:
+        raise NotFound("no contact with this number")
+    return json_response(200, contact.model_dump())
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,96 @@
+"""ringbridge's admin command line: ``python -m ringbridge.cli --help``.
+
+It uses the same use cases and storage as the Lambda functions, so a CSV import and the
+admin route write the SIP-mappings table in exactly the same way. Table names come from
+the flags or from the environment variables the functions use (``SIP_MAPPINGS_TABLE``,
+``CONTACTS_TABLE``); the stack's outputs print them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+
+from pydantic import ValidationError
+
+from ringbridge.domain import directory
+from ringbridge.domain.employees import EmployeeMapping
+from ringbridge.domain.errors import DomainError
+from ringbridge.storage.contacts import DynamoContacts
+from ringbridge.storage.employees import DynamoEmployees
+
+CSV_COLUMNS = ("employee_id", "name", "crm_manager_id", "ringostat_employee_id", "sip_accounts", "fmc_number")
+
+
+def _split_accounts(value: str) -> list[str]:
+    return [part for part in value.replace(";", " ").replace(",", " ").split() if part]
+
+
+def import_employees(
+    rows: Iterable[dict[str, str]], default_country: str, employees: DynamoEmployees, contacts: DynamoContacts
+) -> tuple[int, list[str]]:
+    """Save every row; return how many were saved and one message per refused row."""
+    saved, errors = 0, []
+    for line, row in enumerate(rows, start=2):  # line 1 is the header
+        missing = [column for column in ("employee_id", "name") if not (row.get(column) or "").strip()]
+        if missing:
+            errors.append(f"line {line}: missing {', '.join(missing)}")
+            continue
+        try:
+            mapping = EmployeeMapping(
+                name=row["name"],
+                crm_manager_id=row.get("crm_manager_id") or None,
+                ringostat_employee_id=row.get("ringostat_employee_id") or None,
+                sip_accounts=_split_accounts(row.get("sip_accounts") or ""),
+                fmc_number=row.get("fmc_number") or None,
+            )
+            directory.save_employee(row["employee_id"].strip(), mapping, default_country, employees, contacts)
+            saved += 1
+        except ValidationError as error:
+            first = error.errors()[0]
+            errors.append(f"line {line}: {'.'.join(map(str, first['loc']))}: {first['msg']}")
+        except DomainError as error:
+            errors.append(f"line {line}: {error.reason}")
+    return saved, errors
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ringbridge.cli", description="ringbridge admin commands")
+    parser.add_argument("--sip-mappings-table", default=os.environ.get("SIP_MAPPINGS_TABLE"))
+    parser.add_argument("--contacts-table", default=os.environ.get("CONTACTS_TABLE"))
+    parser.add_argument("--default-country", default=os.environ.get("DEFAULT_COUNTRY", "PL"))
+    commands = parser.add_subparsers(dest="command", required=True)
+    employees_parser = commands.add_parser("employees", help="the employee mapping (SPEC C2)")
+    employee_commands = employees_parser.add_subparsers(dest="action", required=True)
+    import_parser = employee_commands.add_parser("import", help=f"import a CSV with the columns {', '.join(CSV_COLUMNS)}")
+    import_parser.add_argument("csv_file", type=argparse.FileType("r", encoding="utf-8-sig"))
+    employee_commands.add_parser("list", help="print every mapped employee as JSON lines")
+    args = parser.parse_args(argv)
+
+    if not args.sip_mappings_table or not args.contacts_table:
+        parser.error("name the tables with --sip-mappings-table/--contacts-table or SIP_MAPPINGS_TABLE/CONTACTS_TABLE")
+    employees = DynamoEmployees(args.sip_mappings_table)
+    contacts = DynamoContacts(args.contacts_table)
+
+    if args.action == "list":
+        for employee in employees.list():
+            print(json.dumps(employee.model_dump(), ensure_ascii=False))
+        return 0
+    reader = csv.DictReader(args.csv_file)
+    unknown = set(reader.fieldnames or []) - set(CSV_COLUMNS)
+    if unknown:
+        print(f"unknown columns: {', '.join(sorted(unknown))}; expected {', '.join(CSV_COLUMNS)}", file=sys.stderr)
+        return 2
+    saved, errors = import_employees(reader, args.default_country, employees, contacts)
+    for message in errors:
+        print(message, file=sys.stderr)
+    print(f"imported {saved} employee(s), refused {len(errors)}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

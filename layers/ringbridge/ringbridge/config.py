@@ -1,0 +1,39 @@
+"""Settings of a function, read once per container from its environment (set by template.yaml)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Settings(BaseModel):
+    default_country: str = Field(default="PL", pattern=r"^[A-Z]{2}$")
+    contacts_table: str = ""
+    sip_mappings_table: str = ""
+    dedup_table: str = ""
+    calls_table: str = ""
+    cards_table: str = ""
+    tasks_table: str = ""
+    api_clients_table: str = ""
+    call_queue_url: str = ""
+    call_dlq_url: str = ""
+    crm: Literal["builtin", "keycrm", "nethunt"] = "builtin"
+    webhook_token_param: str = ""
+    admin_token_param: str = ""
+    # What the routing ping answers when nobody is responsible (R3); see README.
+    routing_no_target: Literal["empty", "omit", "not_found"] = "empty"
+    routing_store_timeout_ms: int = Field(default=400, ge=50, le=5000)
+    max_body_bytes: int = Field(default=65536, ge=1024)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        values = {name: os.environ[name.upper()] for name in cls.model_fields if name.upper() in os.environ}
+        return cls.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,1 @@
+"""The rules of ringbridge, free of AWS and HTTP."""

@@ -1,0 +1,1 @@
+"""AWS implementations of the domain's ports (DynamoDB, SQS, SSM)."""

@@ -1,0 +1,53 @@
+"""boto3 clients, created lazily (after moto starts in tests) and once per container."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+@cache
+def client(service: str, timeout_ms: int | None = None) -> Any:
+    """A cached client; with ``timeout_ms`` a single attempt bounded by that deadline."""
+    import boto3
+    from botocore.config import Config
+
+    if timeout_ms is None:
+        config = Config(retries={"mode": "standard", "total_max_attempts": 3})
+    else:
+        seconds = timeout_ms / 1000
+        config = Config(connect_timeout=seconds, read_timeout=seconds, retries={"total_max_attempts": 1})
+    return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+
+
+def reset_clients() -> None:
+    """Forget cached clients (tests start a fresh moto for each case)."""
+    client.cache_clear()
+
+
+def to_item(values: dict[str, Any]) -> dict[str, Any]:
+    """A plain dict to DynamoDB's attribute map; ``None`` values are left out."""
+    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,119 @@
+"""The contacts table, keyed by the E.164 number (P1)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from ringbridge.domain.contacts import Contact
+from ringbridge.storage.aws import client, from_item
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class DynamoContacts:
+    def __init__(self, table: str, dynamodb: Any | None = None) -> None:
+        self.table = table
+        self._dynamodb = dynamodb
+
+    @property
+    def dynamodb(self) -> Any:
+        return self._dynamodb or client("dynamodb")
+
+    def get(self, phone: str) -> Contact | None:
+        item = self.dynamodb.get_item(TableName=self.table, Key={"phone": {"S": phone}}).get("Item")
+        return Contact.model_validate(from_item(item)) if item else None
+
+    def upsert(self, phone: str, name: str | None, responsible_employee_id: str | None, route_to: str | None) -> Contact:
+        now = utc_now()
+        sets = [
+            "contact_id = if_not_exists(contact_id, :new_id)",
+            "created_at = if_not_exists(created_at, :now)",
+            "#source = if_not_exists(#source, :source)",
+            "updated_at = :now",
+        ]
+        removes: list[str] = []
+        values: dict[str, Any] = {
+            ":new_id": {"S": uuid.uuid4().hex},
+            ":now": {"S": now},
+            ":source": {"S": "admin"},
+        }
+        for attribute, value in (
+            ("name", name),
+            ("responsible_employee_id", responsible_employee_id),
+            ("route_to", route_to),
+        ):
+            if value:
+                sets.append(f"#{attribute} = :{attribute}")
+                values[f":{attribute}"] = {"S": value}
+            else:
+                removes.append(f"#{attribute}")
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        names = {
+            "#source": "source",
+            "#name": "name",
+            "#responsible_employee_id": "responsible_employee_id",
+            "#route_to": "route_to",
+        }
+        response = self.dynamodb.update_item(
+            TableName=self.table,
+            Key={"phone": {"S": phone}},
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+        return Contact.model_validate(from_item(response["Attributes"]))
+
+    def reroute_employee(self, employee_id: str, route_to: str | None) -> int:
+        paginator = self.dynamodb.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.table,
+            IndexName="by_responsible_employee",
+            KeyConditionExpression="responsible_employee_id = :id",
+            ExpressionAttributeValues={":id": {"S": employee_id}},
+        )
+        changed = 0
+        for page in pages:
+            for item in page.get("Items", []):
+                values: dict[str, Any] = {":id": {"S": employee_id}}
+                if route_to:
+                    expression = "SET route_to = :route"
+                    values[":route"] = {"S": route_to}
+                else:
+                    expression = "REMOVE route_to"
+                try:
+                    self.dynamodb.update_item(
+                        TableName=self.table,
+                        Key={"phone": item["phone"]},
+                        UpdateExpression=expression,
+                        ConditionExpression="responsible_employee_id = :id",
+                        ExpressionAttributeValues=values,
+                    )
+                    changed += 1
+                except self.dynamodb.exceptions.ConditionalCheckFailedException:
+                    continue  # the contact changed hands meanwhile; its new route is already right
+        return changed
+
+
+class DynamoRouteLookup:
+    """The routing ping's single read: GetItem of ``route_to`` with a short deadline."""
+
+    def __init__(self, table: str, timeout_ms: int) -> None:
+        self.table = table
+        self.timeout_ms = timeout_ms
+
+    def route_for(self, phone: str) -> str | None:
+        dynamodb = client("dynamodb", self.timeout_ms)
+        response = dynamodb.get_item(
+            TableName=self.table,
+            Key={"phone": {"S": phone}},
+            ProjectionExpression="route_to",
+        )
+        item = response.get("Item")
+        if item is None:
+            return None
+        return str(item.get("route_to", {}).get("S", ""))

@@ -1,0 +1,51 @@
+"""``python -m local``: run ringbridge on this machine until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+
+from local.stack import LocalStack
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3000)
+    parser.add_argument("--moto-port", type=int, default=3001, help="moto server port (0: a free one)")
+    args = parser.parse_args(argv)
+
+    stack = LocalStack(host=args.host, port=args.port, moto_port=args.moto_port).start()
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    print(f"ringbridge is running on {stack.base_url} (AWS stand-in: moto on 127.0.0.1:{stack.moto_port})")
+    print("Webhook URLs to paste into Ringostat:")
+    for route_key, url in stack.webhook_urls().items():
+        print(f"  {route_key:<28} {url}")
+    print(f"Admin routes take:  Authorization: Bearer {stack.secrets.get('ADMIN_TOKEN', '')}")
+    cli_env = " ".join(
+        f"{key}={value}"
+        for key, value in {
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{stack.moto_port}",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "SIP_MAPPINGS_TABLE": stack.environment.get("SIP_MAPPINGS_TABLE", ""),
+            "CONTACTS_TABLE": stack.environment.get("CONTACTS_TABLE", ""),
+            "PYTHONPATH": "layers/ringbridge",
+        }.items()
+    )
+    print(f"Admin CLI:  env {cli_env} .venv/bin/python -m ringbridge.cli --help")
+    print("READY", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        stopped.wait()
+    print("stopping…", flush=True)
+    stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
