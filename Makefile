@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/ringbridge/r
 PYENV_313 := $(shell pyenv versions --bare 2>/dev/null | grep '^3\.13' | tail -1)
 SAM_ENV := SAM_CLI_TELEMETRY=0 $(if $(PYENV_313),PYENV_VERSION=$(shell pyenv version-name 2>/dev/null):$(PYENV_313))
 
-.PHONY: install run test lint typecheck validate build pytest unit integration e2e clean
+.PHONY: install run test lint typecheck validate build pytest unit integration e2e bench clean
 
 $(STAMP): requirements-dev.txt layers/ringbridge/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,3 +54,6 @@ e2e: install
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+
+bench: install
+	$(BIN)/python -m tests.bench
