@@ -1,0 +1,108 @@
+"""The CRM port: what the call pipeline asks of a CRM (built-in store, KeyCRM, NetHunt).
+
+Each adapter translates these calls to one CRM. Every method may be called again for
+the same call after a crash or a retry, so each must be safe to repeat: look up before
+creating, and use the ``call_id`` carried by every draft as the CRM-side idempotency key
+where the CRM has one.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ringbridge.domain.calls import CallRecord, Utm
+from ringbridge.domain.employees import Employee
+
+
+class CrmContact(BaseModel):
+    """A contact as the CRM knows it (KeyCRM: buyer; NetHunt: contact record)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    crm_id: str
+    phone: str
+    name: str | None = None
+    responsible_employee_id: str | None = None
+
+
+class CrmCard(BaseModel):
+    """A funnel card (lead or deal) in the CRM."""
+
+    model_config = ConfigDict(frozen=True)
+
+    crm_id: str
+    phone: str
+    active: bool = True
+
+
+class CrmTask(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    crm_id: str
+    phone: str
+    open: bool = True
+
+
+class ContactDraft(BaseModel):
+    """A contact to create from a call (P2, P3, P8)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    call_id: str
+    phone: str
+    name: str
+    source: str = "Ringostat"
+    utm: Utm = Field(default_factory=Utm)
+    keyword: str | None = None
+    responsible: Employee | None = None
+
+
+class CardDraft(BaseModel):
+    """A funnel card to open from a call (F1, F6)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    call_id: str
+    phone: str
+    contact: CrmContact
+    funnel_id: str
+    title: str
+    manager: Employee | None = None
+    utm: Utm = Field(default_factory=Utm)
+    summary: str
+
+
+class TaskDraft(BaseModel):
+    """A call-back task for a missed call (T1)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    call_id: str
+    phone: str
+    contact: CrmContact | None = None
+    assignee: Employee | None = None
+    assignee_id: str | None = None
+    due_at: str
+    text: str
+
+
+class CrmPort(Protocol):
+    """One CRM. ``phone`` is always E.164 (P1)."""
+
+    def find_contact(self, phone: str) -> CrmContact | None: ...
+
+    def create_contact(self, draft: ContactDraft) -> CrmContact: ...
+
+    def find_active_card(self, phone: str, contact: CrmContact) -> CrmCard | None:
+        """The contact's open card (not in a final stage), if any (F3)."""
+
+    def create_card(self, draft: CardDraft) -> CrmCard: ...
+
+    def find_open_task(self, phone: str) -> CrmTask | None: ...
+
+    def create_task(self, draft: TaskDraft) -> CrmTask: ...
+
+    def log_call(self, call: CallRecord, contact: CrmContact | None, manager: Employee | None) -> None:
+        """Put the call in the CRM's call history (L1, L2, L4); repeating it updates, never duplicates."""

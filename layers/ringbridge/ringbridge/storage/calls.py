@@ -1,0 +1,69 @@
+"""The calls table: one item per Ringostat call id, merged with optimistic concurrency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ringbridge.domain.calls import CallEvent, CallRecord, merge
+from ringbridge.domain.errors import Conflict
+from ringbridge.storage.aws import client, from_item, to_item
+
+MERGE_ATTEMPTS = 5
+
+
+def record_to_item(record: CallRecord) -> dict[str, Any]:
+    values = record.model_dump(mode="json", exclude_none=True)
+    values["utm"] = {key: value for key, value in values.get("utm", {}).items() if value is not None}
+    for empty in ("utm", "extra", "moments"):
+        if not values.get(empty):
+            values.pop(empty, None)
+    return to_item(values)
+
+
+def item_to_record(item: dict[str, Any]) -> CallRecord:
+    return CallRecord.model_validate(from_item(item))
+
+
+class DynamoCalls:
+    def __init__(self, table: str, dynamodb: Any | None = None) -> None:
+        self.table = table
+        self._dynamodb = dynamodb
+
+    @property
+    def dynamodb(self) -> Any:
+        return self._dynamodb or client("dynamodb")
+
+    def get(self, call_id: str) -> CallRecord | None:
+        item = self.dynamodb.get_item(TableName=self.table, Key={"call_id": {"S": call_id}}, ConsistentRead=True).get("Item")
+        return item_to_record(item) if item else None
+
+    def apply(self, event: CallEvent) -> tuple[CallRecord, bool]:
+        """Merge ``event`` into its call record; return the record and whether it changed."""
+        for _ in range(MERGE_ATTEMPTS):
+            current = self.get(event.call_id)
+            merged = merge(current, event)
+            if current is not None and merged.model_dump(exclude={"version"}) == current.model_dump(exclude={"version"}):
+                return current, False
+            if self._write(merged, expected_version=current.version if current else None):
+                return merged, True
+        raise Conflict(f"call {event.call_id} is being updated by other events; retry")
+
+    def save(self, record: CallRecord, expected_version: int) -> bool:
+        """Write a changed record if nobody wrote it since ``expected_version``."""
+        return self._write(record, expected_version)
+
+    def _write(self, record: CallRecord, expected_version: int | None) -> bool:
+        new = record.model_copy(update={"version": (expected_version or 0) + 1})
+        condition: dict[str, Any]
+        if expected_version is None:
+            condition = {"ConditionExpression": "attribute_not_exists(call_id)"}
+        else:
+            condition = {
+                "ConditionExpression": "version = :expected",
+                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+            }
+        try:
+            self.dynamodb.put_item(TableName=self.table, Item=record_to_item(new), **condition)
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
