@@ -20,7 +20,14 @@ class Contact(BaseModel):
     name: str | None = None
     responsible_employee_id: str | None = None
     route_to: str | None = None
+    manager_name: str | None = None
     source: str | None = None
+    utm: dict[str, str] = Field(default_factory=dict)
+    keyword: str | None = None
+    open_card_id: str | None = None
+    # The last few calls, newest first (call_id, started_at, direction, status): caller look-up reads one item.
+    last_calls: list[dict[str, str]] = Field(default_factory=list)
+    created_by_call: str | None = None
     created_at: str
     updated_at: str
 

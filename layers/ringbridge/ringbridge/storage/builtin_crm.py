@@ -1,0 +1,202 @@
+"""The built-in store as a CRM (C3 ``builtin``): contacts, cards, tasks and the call history in DynamoDB.
+
+Every create is a conditional write keyed so that a repeat finds what the first one made:
+a contact by its number, a card or task by the call that opened it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from ringbridge.domain.calls import CallRecord
+from ringbridge.domain.crm import CardDraft, ContactDraft, CrmCard, CrmContact, CrmTask, TaskDraft
+from ringbridge.domain.employees import Employee
+from ringbridge.storage.aws import client, from_item, to_item
+from ringbridge.storage.contacts import utc_now
+
+LAST_CALLS_KEPT = 5
+
+
+class BuiltinCrm:
+    def __init__(
+        self, contacts_table: str, cards_table: str, tasks_table: str, calls_table: str, dynamodb: Any | None = None
+    ) -> None:
+        self.contacts_table = contacts_table
+        self.cards_table = cards_table
+        self.tasks_table = tasks_table
+        self.calls_table = calls_table
+        self._dynamodb = dynamodb
+
+    @property
+    def dynamodb(self) -> Any:
+        return self._dynamodb or client("dynamodb")
+
+    # ------------------------------------------------------------------ contacts
+    def _contact_item(self, phone: str) -> dict[str, Any] | None:
+        item = self.dynamodb.get_item(TableName=self.contacts_table, Key={"phone": {"S": phone}}, ConsistentRead=True).get("Item")
+        return from_item(item) if item else None
+
+    def find_contact(self, phone: str) -> CrmContact | None:
+        item = self._contact_item(phone)
+        if item is None:
+            return None
+        return CrmContact(
+            crm_id=item["contact_id"],
+            phone=phone,
+            name=item.get("name"),
+            responsible_employee_id=item.get("responsible_employee_id"),
+        )
+
+    def create_contact(self, draft: ContactDraft) -> CrmContact:
+        now = utc_now()
+        responsible = draft.responsible
+        item = {
+            "phone": draft.phone,
+            "contact_id": uuid.uuid4().hex,
+            "name": draft.name,
+            "source": draft.source,
+            "utm": {k: v for k, v in draft.utm.model_dump().items() if v is not None} or None,
+            "keyword": draft.keyword,
+            "responsible_employee_id": responsible.employee_id if responsible else None,
+            "manager_name": responsible.name if responsible else None,
+            "route_to": responsible.routing_target if responsible else None,
+            "created_by_call": draft.call_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            self.dynamodb.put_item(
+                TableName=self.contacts_table, Item=to_item(item), ConditionExpression="attribute_not_exists(phone)"
+            )
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            pass  # created meanwhile (or by an earlier try of this call): the existing one stands
+        found = self.find_contact(draft.phone)
+        if found is None:  # pragma: no cover - a conditional failure means the item exists
+            raise RuntimeError("contact vanished after creation")
+        return found
+
+    # ------------------------------------------------------------------ cards
+    def find_active_card(self, phone: str, contact: CrmContact) -> CrmCard | None:
+        pages = self.dynamodb.get_paginator("query").paginate(
+            TableName=self.cards_table,
+            IndexName="by_phone",
+            KeyConditionExpression="phone = :phone",
+            FilterExpression="active = :yes",
+            ExpressionAttributeValues={":phone": {"S": phone}, ":yes": {"BOOL": True}},
+            ScanIndexForward=False,
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                card = from_item(item)
+                return CrmCard(crm_id=card["card_id"], phone=phone, active=True)
+        return None
+
+    def create_card(self, draft: CardDraft) -> CrmCard:
+        card_id = f"card-{draft.call_id}"
+        item = {
+            "card_id": card_id,
+            "phone": draft.phone,
+            "contact_id": draft.contact.crm_id,
+            "funnel_id": draft.funnel_id,
+            "title": draft.title,
+            "stage": "new",
+            "active": True,
+            "manager_employee_id": draft.manager.employee_id if draft.manager else None,
+            "manager_name": draft.manager.name if draft.manager else None,
+            "utm": {k: v for k, v in draft.utm.model_dump().items() if v is not None} or None,
+            "summary": draft.summary,
+            "call_id": draft.call_id,
+            "created_at": utc_now(),
+        }
+        try:
+            self.dynamodb.put_item(
+                TableName=self.cards_table, Item=to_item(item), ConditionExpression="attribute_not_exists(card_id)"
+            )
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            pass  # this call's card exists already
+        self.dynamodb.update_item(
+            TableName=self.contacts_table,
+            Key={"phone": {"S": draft.phone}},
+            UpdateExpression="SET open_card_id = :card",
+            ConditionExpression="attribute_exists(phone)",
+            ExpressionAttributeValues={":card": {"S": card_id}},
+        )
+        return CrmCard(crm_id=card_id, phone=draft.phone, active=True)
+
+    # ------------------------------------------------------------------ tasks
+    def find_open_task(self, phone: str) -> CrmTask | None:
+        pages = self.dynamodb.get_paginator("query").paginate(
+            TableName=self.tasks_table,
+            IndexName="by_phone",
+            KeyConditionExpression="phone = :phone",
+            FilterExpression="#status = :open",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":phone": {"S": phone}, ":open": {"S": "open"}},
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                return CrmTask(crm_id=from_item(item)["task_id"], phone=phone, open=True)
+        return None
+
+    def create_task(self, draft: TaskDraft) -> CrmTask:
+        task_id = f"task-{draft.call_id}"
+        item = {
+            "task_id": task_id,
+            "phone": draft.phone,
+            "contact_id": draft.contact.crm_id if draft.contact else None,
+            "assignee_employee_id": draft.assignee_id,
+            "assignee_name": draft.assignee.name if draft.assignee else None,
+            "due_at": draft.due_at,
+            "text": draft.text,
+            "status": "open",
+            "call_id": draft.call_id,
+            "created_at": utc_now(),
+        }
+        try:
+            self.dynamodb.put_item(
+                TableName=self.tasks_table, Item=to_item(item), ConditionExpression="attribute_not_exists(task_id)"
+            )
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            pass
+        return CrmTask(crm_id=task_id, phone=draft.phone, open=True)
+
+    # ------------------------------------------------------------------ call history
+    def log_call(self, call: CallRecord, contact: CrmContact | None, manager: Employee | None) -> None:
+        """The call record is the history entry: link it to its contact and manager (L1, L2)."""
+        links = {
+            "contact_id": contact.crm_id if contact else None,
+            "contact_name": contact.name if contact else None,
+            "manager_employee_id": manager.employee_id if manager else None,
+            "manager_name": manager.name if manager else None,
+        }
+        present = {key: value for key, value in links.items() if value is not None}
+        if present:
+            self.dynamodb.update_item(
+                TableName=self.calls_table,
+                Key={"call_id": {"S": call.call_id}},
+                UpdateExpression="SET " + ", ".join(f"#{key} = :{key}" for key in present),
+                ExpressionAttributeNames={f"#{key}": key for key in present},
+                ExpressionAttributeValues={f":{key}": {"S": value} for key, value in present.items()},
+            )
+        if contact is not None:
+            self._remember_last_call(call, contact)
+
+    def _remember_last_call(self, call: CallRecord, contact: CrmContact) -> None:
+        """Keep the contact's last calls on its item, so caller look-up is one read (S1, X3)."""
+        item = self._contact_item(contact.phone) or {}
+        summary = {
+            "call_id": call.call_id,
+            "started_at": call.started_at or "",
+            "direction": call.direction.value if call.direction else "",
+            "status": call.status.value if call.status else "",
+        }
+        calls = [c for c in item.get("last_calls", []) if c.get("call_id") != call.call_id]
+        calls = sorted([summary, *calls], key=lambda c: c.get("started_at", ""), reverse=True)[:LAST_CALLS_KEPT]
+        self.dynamodb.update_item(
+            TableName=self.contacts_table,
+            Key={"phone": {"S": contact.phone}},
+            UpdateExpression="SET last_calls = :calls, updated_at = :now",
+            ConditionExpression="attribute_exists(phone)",
+            ExpressionAttributeValues={":calls": to_item({"v": calls})["v"], ":now": {"S": utc_now()}},
+        )

@@ -1,0 +1,61 @@
+"""The ledger of the call pipeline, in the dedup table: claims, locks and remembered effects.
+
+Every write is conditional, so two workers can never both believe they own a key.
+Powertools' idempotency records live in the same table under their own key prefix.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ringbridge.storage.aws import client
+
+
+class DynamoLedger:
+    def __init__(self, table: str, dynamodb: Any | None = None) -> None:
+        self.table = table
+        self._dynamodb = dynamodb
+
+    @property
+    def dynamodb(self) -> Any:
+        return self._dynamodb or client("dynamodb")
+
+    def claim(self, key: str, owner: str, ttl_seconds: int | None = None) -> bool:
+        now = int(time.time())
+        item: dict[str, Any] = {"id": {"S": key}, "owner": {"S": owner}}
+        if ttl_seconds is not None:
+            # DynamoDB's TTL deletes late (up to days): the condition also treats an expired lock as free.
+            item["expiration"] = {"N": str(now + ttl_seconds)}
+        try:
+            self.dynamodb.put_item(
+                TableName=self.table,
+                Item=item,
+                ConditionExpression=(
+                    "attribute_not_exists(id) OR #owner = :owner OR (attribute_exists(expiration) AND expiration < :now)"
+                ),
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}, ":now": {"N": str(now)}},
+            )
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def release(self, key: str, owner: str) -> None:
+        try:
+            self.dynamodb.delete_item(
+                TableName=self.table,
+                Key={"id": {"S": key}},
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            pass  # expired and taken by another worker: not ours to delete
+
+    def recall(self, key: str) -> str | None:
+        item = self.dynamodb.get_item(TableName=self.table, Key={"id": {"S": key}}, ConsistentRead=True).get("Item")
+        return item["value"]["S"] if item and "value" in item else None
+
+    def remember(self, key: str, value: str) -> None:
+        self.dynamodb.put_item(TableName=self.table, Item={"id": {"S": key}, "value": {"S": value}})
