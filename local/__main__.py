@@ -16,9 +16,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3000)
     parser.add_argument("--moto-port", type=int, default=3001, help="moto server port (0: a free one)")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a template parameter, e.g. --param FunnelMode=repeatable (repeatable)",
+    )
     args = parser.parse_args(argv)
+    parameters = dict(item.split("=", 1) for item in args.param)
 
-    stack = LocalStack(host=args.host, port=args.port, moto_port=args.moto_port).start()
+    stack = LocalStack(host=args.host, port=args.port, moto_port=args.moto_port, parameters=parameters).start()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     print(f"ringbridge is running on {stack.base_url} (AWS stand-in: moto on 127.0.0.1:{stack.moto_port})")

@@ -13,9 +13,12 @@ ACCOUNT = "123456789012"
 _TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes")
 
 
-def create_resources(template: Template, dynamodb: Any, sqs: Any) -> dict[str, dict[str, str]]:
+def create_resources(
+    template: Template, dynamodb: Any, sqs: Any, parameters: dict[str, str] | None = None
+) -> dict[str, dict[str, str]]:
     """Create every table and queue; return their attributes by logical id (for ``Intrinsics``)."""
     attributes: dict[str, dict[str, str]] = {}
+    intrinsics = Intrinsics({**template.parameter_defaults(), **(parameters or {})}, attributes)
     for name, props in template.tables.items():
         request = {key: props[key] for key in _TABLE_KEYS if key in props}
         dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **request)
@@ -41,7 +44,10 @@ def create_resources(template: Template, dynamodb: Any, sqs: Any) -> dict[str, d
             }
             if redrive and target:
                 queue_attributes["RedrivePolicy"] = json.dumps(
-                    {"deadLetterTargetArn": attributes[target]["Arn"], "maxReceiveCount": int(redrive["maxReceiveCount"])}
+                    {
+                        "deadLetterTargetArn": attributes[target]["Arn"],
+                        "maxReceiveCount": int(intrinsics.resolve(redrive["maxReceiveCount"])),
+                    }
                 )
             url = sqs.create_queue(QueueName=name, Attributes=queue_attributes)["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -42,6 +42,8 @@ class LocalStack:
     pollers: list[QueuePoller] = field(default_factory=list)
     secrets: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
+    # Like `sam deploy --parameter-overrides`: template parameters for this run.
+    parameters: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> LocalStack:
         import boto3
@@ -66,8 +68,8 @@ class LocalStack:
             }
         )
         self.sqs = boto3.client("sqs")
-        attributes = create_resources(self.template, boto3.client("dynamodb"), self.sqs)
-        self.environment = function_environment(self.template, attributes)
+        attributes = create_resources(self.template, boto3.client("dynamodb"), self.sqs, self.parameters)
+        self.environment = function_environment(self.template, attributes, self.parameters)
         os.environ.update(self.environment)
         ssm = boto3.client("ssm")
         for key, parameter in self.environment.items():

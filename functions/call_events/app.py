@@ -1,21 +1,38 @@
-"""Declared in template.yaml; its behaviour is built by a later issue.
+"""Call-event ingestion (SPEC L1, L2, A1): Ringostat's webhooks in, one call record, one queued sync.
 
-Until then it authenticates like its siblings and answers 501, so Ringostat (or a CRM)
-sees plainly that the route is not live yet instead of a silent success.
+Answers fast and never calls the CRM: the CRM sync worker does that from the queue.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ringbridge.web import HttpResponse, error_response, new_resolver, webhook_auth
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+from ringbridge import pipeline
+from ringbridge.config import settings
+from ringbridge.domain.calls import parse_call_event
+from ringbridge.observability import logger
+from ringbridge.web import HttpResponse, error_response, json_response, new_resolver, request_payload, webhook_auth
 
 app = new_resolver(auth=webhook_auth)
 
 
-@app.route(".+", method=["GET", "POST", "PATCH", "PUT", "DELETE"])
-def not_built_yet() -> HttpResponse:
-    return error_response(501, "not implemented yet")
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def _same_event_in_flight(_: IdempotencyAlreadyInProgressError) -> HttpResponse:
+    # The same event is being stored by a parallel delivery: Ringostat retries a non-200.
+    return error_response(409, "the same event is being processed; retry")
+
+
+@app.post("/ringostat/events")
+def call_event() -> HttpResponse:
+    config = settings()
+    event = parse_call_event(request_payload(app), config.default_country, config.project_timezone)
+    result = pipeline.accept_event(event, app.lambda_context)
+    logger.info(
+        "call event accepted", extra={"call_id": event.call_id, "moment": event.moment.value, "changed": result["changed"]}
+    )
+    return json_response(200, {"call_id": event.call_id, "status": "accepted"})
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -1,21 +1,36 @@
-"""Declared in template.yaml; its behaviour is built by a later issue.
+"""Recording links (SPEC L4): attach a link to its call record, whichever arrives first.
 
-Until then it authenticates like its siblings and answers 501, so Ringostat (or a CRM)
-sees plainly that the route is not live yet instead of a silent success.
+Ringostat may send the link with the after-call event or on its own; a link for a call
+not seen yet makes a placeholder record that the call's events later fill in.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ringbridge.web import HttpResponse, error_response, new_resolver, webhook_auth
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+from ringbridge import pipeline
+from ringbridge.config import settings
+from ringbridge.domain.calls import Moment, parse_call_event
+from ringbridge.observability import logger
+from ringbridge.web import HttpResponse, error_response, json_response, new_resolver, request_payload, webhook_auth
 
 app = new_resolver(auth=webhook_auth)
 
 
-@app.route(".+", method=["GET", "POST", "PATCH", "PUT", "DELETE"])
-def not_built_yet() -> HttpResponse:
-    return error_response(501, "not implemented yet")
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def _same_link_in_flight(_: IdempotencyAlreadyInProgressError) -> HttpResponse:
+    return error_response(409, "the same recording link is being processed; retry")
+
+
+@app.post("/ringostat/recordings")
+def recording_link() -> HttpResponse:
+    config = settings()
+    event = parse_call_event(request_payload(app), config.default_country, config.project_timezone, moment=Moment.RECORDING)
+    pipeline.accept_event(event, app.lambda_context)
+    logger.info("recording link stored", extra={"call_id": event.call_id})
+    return json_response(200, {"call_id": event.call_id, "status": "accepted"})
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from moto import mock_aws
 from werkzeug.test import Client, TestResponse
 
 from local.gateway import Gateway
+from local.poller import QueuePoller
 from local.resources import create_resources, function_environment
 from local.runtime import LocalFunction, add_layers_to_path, load_module
 from local.stack import DEFAULT_SECRETS
@@ -27,14 +28,21 @@ def reset_caches() -> None:
     """Each test gets a fresh moto: forget clients, secrets and settings cached per container."""
     from aws_lambda_powertools.utilities import parameters
 
-    from ringbridge.config import settings
+    from ringbridge import pipeline
+    from ringbridge.config import settings, sync_rules
     from ringbridge.secrets import reset_secrets
     from ringbridge.storage.aws import reset_clients
 
     settings.cache_clear()
+    sync_rules.cache_clear()
+    pipeline.reset()
     reset_clients()
     reset_secrets()
     parameters.clear_caches()
+
+
+# Template parameters for tests: retry a failed CRM sync at once instead of after 5 s.
+TEST_PARAMETERS = {"RetryBaseSeconds": "0"}
 
 
 @dataclass
@@ -43,6 +51,40 @@ class AwsStack:
     environment: dict[str, str]
     http: Client
     functions: dict[str, LocalFunction]
+    attributes: dict[str, dict[str, str]]
+
+    def poller(self) -> QueuePoller:
+        worker = next(f for f in self.functions.values() if f.spec.sqs_triggers)
+        trigger = worker.spec.sqs_triggers[0]
+        queue = self.attributes[trigger.queue]
+        return QueuePoller(self.sqs, queue["QueueUrl"], queue["Arn"], trigger, worker)
+
+    def drain(self, rounds: int = 50) -> int:
+        """Feed the queue to the worker as Lambda would until it is empty; return messages handled."""
+        poller, handled = self.poller(), 0
+        for _ in range(rounds):
+            batch = poller.poll_once(wait_seconds=0)
+            if batch == 0 and self.queue_depth("CallQueue") == 0:
+                break
+            handled += batch
+        return handled
+
+    def queue_depth(self, logical_id: str) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.attributes[logical_id]["QueueUrl"],
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+    def items(self, logical_id: str) -> list[dict[str, Any]]:
+        """Every item of a table (tests only: request paths never Scan)."""
+        from ringbridge.storage.aws import from_item
+
+        pages = self.dynamodb.get_paginator("scan").paginate(TableName=self.environment_table(logical_id))
+        return [from_item(item) for page in pages for item in page["Items"]]
+
+    def environment_table(self, logical_id: str) -> str:
+        return self.attributes[logical_id]["Ref"]
 
     @property
     def dynamodb(self) -> Any:
@@ -77,8 +119,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsStack]:
     template = load_template()
     with mock_aws():
         reset_caches()
-        attributes = create_resources(template, boto3.client("dynamodb"), boto3.client("sqs"))
-        environment = function_environment(template, attributes)
+        attributes = create_resources(template, boto3.client("dynamodb"), boto3.client("sqs"), TEST_PARAMETERS)
+        environment = function_environment(template, attributes, TEST_PARAMETERS)
         for key, value in environment.items():
             monkeypatch.setenv(key, value)
         ssm = boto3.client("ssm")
@@ -89,7 +131,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsStack]:
         add_layers_to_path(template)
         functions = {spec.logical_id: LocalFunction(spec) for spec in template.functions()}
         gateway = Gateway(functions, template.routes(), access_log=False)
-        yield AwsStack(template, environment, Client(gateway), functions)
+        yield AwsStack(template, environment, Client(gateway), functions, attributes)
         reset_caches()
     # Nothing cached may outlive the mock.
     os.environ.pop("AWS_ENDPOINT_URL", None)

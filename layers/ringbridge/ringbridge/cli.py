@@ -13,7 +13,8 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -58,19 +59,83 @@ def import_employees(
     return saved, errors
 
 
+def dlq_messages(sqs: Any, dlq_url: str, visibility_seconds: int) -> Iterator[dict[str, Any]]:
+    """Every message of the dead-letter queue once (each hidden for ``visibility_seconds`` after it is seen)."""
+    seen: set[str] = set()
+    while True:
+        batch = sqs.receive_message(
+            QueueUrl=dlq_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            VisibilityTimeout=visibility_seconds,
+            AttributeNames=["All"],
+        ).get("Messages", [])
+        fresh = [message for message in batch if message["MessageId"] not in seen]
+        if not fresh:
+            return
+        for message in fresh:
+            seen.add(message["MessageId"])
+            yield message
+
+
+def replay_dead_letters(sqs: Any, dlq_url: str, queue_url: str, message_ids: set[str] | None) -> int:
+    """Move messages (all, or the named ones) back to the call queue; the worker is idempotent."""
+    replayed = 0
+    for message in dlq_messages(sqs, dlq_url, visibility_seconds=30):
+        if message_ids is not None and message["MessageId"] not in message_ids:
+            sqs.change_message_visibility(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+            continue
+        # Send first, then delete: a crash in between replays twice, which the worker absorbs.
+        sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"])
+        sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+        replayed += 1
+    return replayed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ringbridge.cli", description="ringbridge admin commands")
     parser.add_argument("--sip-mappings-table", default=os.environ.get("SIP_MAPPINGS_TABLE"))
     parser.add_argument("--contacts-table", default=os.environ.get("CONTACTS_TABLE"))
     parser.add_argument("--default-country", default=os.environ.get("DEFAULT_COUNTRY", "PL"))
+    parser.add_argument("--call-queue-url", default=os.environ.get("CALL_QUEUE_URL"))
+    parser.add_argument("--dlq-url", default=os.environ.get("CALL_DLQ_URL"))
     commands = parser.add_subparsers(dest="command", required=True)
     employees_parser = commands.add_parser("employees", help="the employee mapping (SPEC C2)")
     employee_commands = employees_parser.add_subparsers(dest="action", required=True)
     import_parser = employee_commands.add_parser("import", help=f"import a CSV with the columns {', '.join(CSV_COLUMNS)}")
     import_parser.add_argument("csv_file", type=argparse.FileType("r", encoding="utf-8-sig"))
     employee_commands.add_parser("list", help="print every mapped employee as JSON lines")
+    dlq_parser = commands.add_parser("dlq", help="the dead-letter queue of failed CRM syncs")
+    dlq_commands = dlq_parser.add_subparsers(dest="action", required=True)
+    dlq_commands.add_parser("list", help="print each dead message: id, receive count, body")
+    replay_parser = dlq_commands.add_parser("replay", help="put messages back on the call queue")
+    which = replay_parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="every message")
+    which.add_argument("message_ids", nargs="*", default=[], metavar="MESSAGE_ID")
     args = parser.parse_args(argv)
 
+    if args.command == "dlq":
+        return _dlq(parser, args)
+    return _employees(parser, args)
+
+
+def _dlq(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from ringbridge.storage.aws import client
+
+    if not args.dlq_url or (args.action == "replay" and not args.call_queue_url):
+        parser.error("name the queues with --dlq-url/--call-queue-url or CALL_DLQ_URL/CALL_QUEUE_URL")
+    sqs = client("sqs")
+    if args.action == "list":
+        for message in dlq_messages(sqs, args.dlq_url, visibility_seconds=0):
+            receives = message.get("Attributes", {}).get("ApproximateReceiveCount", "?")
+            print(json.dumps({"message_id": message["MessageId"], "receive_count": receives, "body": message["Body"]}))
+        return 0
+    replayed = replay_dead_letters(sqs, args.dlq_url, args.call_queue_url, None if args.all else set(args.message_ids))
+    print(f"replayed {replayed} message(s)")
+    return 0
+
+
+def _employees(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if not args.sip_mappings_table or not args.contacts_table:
         parser.error("name the tables with --sip-mappings-table/--contacts-table or SIP_MAPPINGS_TABLE/CONTACTS_TABLE")
     employees = DynamoEmployees(args.sip_mappings_table)

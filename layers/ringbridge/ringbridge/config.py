@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ringbridge.domain.sync import SyncRules
+
 
 class Settings(BaseModel):
     default_country: str = Field(default="PL", pattern=r"^[A-Z]{2}$")
@@ -27,6 +29,11 @@ class Settings(BaseModel):
     routing_no_target: Literal["empty", "omit", "not_found"] = "empty"
     routing_store_timeout_ms: int = Field(default=400, ge=50, le=5000)
     max_body_bytes: int = Field(default=65536, ge=1024)
+    # Ringostat's "YYYY-MM-DD HH:MM:SS" dates carry no zone: they are read in this one.
+    project_timezone: str = "Europe/Warsaw"
+    # The worker's own retry delay (doubles per receive) and SQS's maxReceiveCount, for the logs.
+    retry_base_seconds: int = Field(default=5, ge=0, le=300)
+    max_receive_count: int = Field(default=5, ge=1)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,3 +44,10 @@ class Settings(BaseModel):
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     return Settings.from_env()
+
+
+@lru_cache(maxsize=1)
+def sync_rules() -> SyncRules:
+    """The pipeline's rules (P7, F1-F4, T1) from the environment, e.g. ``FUNNEL_MODE=repeatable``."""
+    values = {name: os.environ[name.upper()] for name in SyncRules.model_fields if os.environ.get(name.upper())}
+    return SyncRules.model_validate(values)

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from ringbridge.domain.errors import InvalidInput
-from ringbridge.domain.phones import normalize_phone, parse_party
+from ringbridge.domain.phones import Party, normalize_phone, parse_party
 
 MAX_FIELD_LENGTH = 2048
 MAX_EXTRA_FIELDS = 50
@@ -279,6 +279,15 @@ def validate_recording_url(value: str) -> str:
     return value
 
 
+def _party_field(field: str, value: str | None, country: str) -> Party | None:
+    if value is None:
+        return None
+    try:
+        return parse_party(value, country)
+    except InvalidInput as error:
+        raise InvalidInput(f"invalid field '{field}': {error.reason}") from None
+
+
 def _phone_field(field: str, value: str | None, country: str) -> str | None:
     if value is None:
         return None
@@ -304,8 +313,8 @@ def parse_call_event(payload: dict[str, Any], default_country: str, timezone: st
     if direction is None and moment is not Moment.RECORDING:
         raise InvalidInput("missing field 'direction'")
 
-    caller = parse_party(get["caller"], default_country) if get["caller"] else None
-    callee = parse_party(get["callee"], default_country) if get["callee"] else None
+    caller = _party_field("caller", get["caller"], default_country)
+    _party_field("callee", get["callee"], default_country)
     client_raw, tracking_raw, employee_party = None, None, None
     if direction is Direction.INCOMING:
         client_raw, tracking_raw = get["caller"], get["callee"]
@@ -314,15 +323,15 @@ def parse_call_event(payload: dict[str, Any], default_country: str, timezone: st
         if caller is not None and caller.is_phone and not get["sip_account"]:
             tracking_raw = get["caller"]  # an outgoing call shown from a company number
             employee_party = None
-    del callee
     client_phone = _phone_field("caller" if direction is Direction.INCOMING else "callee", client_raw, default_country)
     if client_phone is None and direction is not None and moment is not Moment.RECORDING:
         raise InvalidInput(f"missing field '{'caller' if direction is Direction.INCOMING else 'callee'}'")
-    tracking = parse_party(tracking_raw, default_country).phone if tracking_raw else None
+    tracking_party = _party_field("callee" if direction is Direction.INCOMING else "caller", tracking_raw, default_country)
+    tracking = tracking_party.phone if tracking_party else None
 
     sip_account = get["sip_account"]
     fmc_number = _phone_field("fmc_number", get["fmc_number"], default_country)
-    for party in (employee_party, parse_party(get["connected_with"], default_country) if get["connected_with"] else None):
+    for party in (employee_party, _party_field("connected_with", get["connected_with"], default_country)):
         if party is None:
             continue
         if party.sip_login and not sip_account:

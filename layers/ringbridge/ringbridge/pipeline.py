@@ -1,0 +1,87 @@
+"""The call pipeline's glue: accept an event exactly once, queue it, sync it to the CRM.
+
+Not domain: this is where the domain meets DynamoDB, SQS and Powertools' idempotency.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from ringbridge.config import settings, sync_rules
+from ringbridge.domain.calls import CallEvent
+from ringbridge.domain.crm import CrmPort
+from ringbridge.domain.sync import SyncOutcome, sync_call
+from ringbridge.storage.aws import client
+from ringbridge.storage.builtin_crm import BuiltinCrm
+from ringbridge.storage.calls import DynamoCalls
+from ringbridge.storage.employees import DynamoEmployees
+from ringbridge.storage.ledger import DynamoLedger
+
+IDEMPOTENCY_SECONDS = 7 * 24 * 3600  # Ringostat's manual re-send from its error page comes days later
+
+
+def enqueue(call_id: str, moment: str) -> None:
+    client("sqs").send_message(QueueUrl=settings().call_queue_url, MessageBody=json.dumps({"call_id": call_id, "moment": moment}))
+
+
+def _accept(event: CallEvent) -> dict[str, Any]:
+    record, changed = DynamoCalls(settings().calls_table).apply(event)
+    # Queued even when nothing changed: if an earlier try stored the event but failed to
+    # queue it, Ringostat's retry must still reach the worker (which is idempotent).
+    enqueue(record.call_id, event.moment.value)
+    return {"call_id": record.call_id, "status": "accepted", "changed": changed}
+
+
+@lru_cache(maxsize=1)
+def _idempotent_accept() -> tuple[Callable[..., dict[str, Any]], Any]:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    persistence = DynamoDBPersistenceLayer(table_name=settings().dedup_table)
+    # The key is the hash of the parsed event (not the raw body): key order, spacing or an
+    # alias name cannot make a replay look new. The prefix survives function renames.
+    config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_SECONDS)
+    accept = idempotent_function(
+        data_keyword_argument="event", persistence_store=persistence, config=config, key_prefix="call-event"
+    )(_accept)
+    return accept, config
+
+
+def accept_event(event: CallEvent, lambda_context: Any | None) -> dict[str, Any]:
+    """Store (merge) the event into its call record and queue it, once per distinct event."""
+    accept, config = _idempotent_accept()
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+    return accept(event=event)
+
+
+def reset() -> None:
+    _idempotent_accept.cache_clear()
+
+
+def build_crm() -> CrmPort:
+    """The CRM that receives the writes (C3)."""
+    config = settings()
+    if config.crm == "builtin":
+        return BuiltinCrm(config.contacts_table, config.cards_table, config.tasks_table, config.calls_table)
+    raise NotImplementedError(f"CRM {config.crm!r} is not wired yet")
+
+
+def sync(call_id: str, crm: CrmPort | None = None) -> SyncOutcome:
+    config = settings()
+    return sync_call(
+        call_id,
+        calls=DynamoCalls(config.calls_table),
+        crm=crm or build_crm(),
+        employees=DynamoEmployees(config.sip_mappings_table),
+        ledger=DynamoLedger(config.dedup_table),
+        rules=sync_rules(),
+        now=datetime.now(UTC),
+    )
