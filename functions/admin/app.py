@@ -14,6 +14,8 @@ from ringbridge.domain.employees import EmployeeKeyKind, EmployeeMapping
 from ringbridge.domain.errors import InvalidInput, NotFound
 from ringbridge.domain.phones import normalize_phone
 from ringbridge.observability import logger
+from ringbridge.storage.builtin_crm import BuiltinCrm
+from ringbridge.storage.calls import DynamoCalls
 from ringbridge.storage.contacts import DynamoContacts
 from ringbridge.storage.employees import DynamoEmployees
 from ringbridge.web import HttpResponse, admin_auth, json_body, json_response, new_resolver
@@ -76,10 +78,37 @@ def put_contact(phone: str) -> HttpResponse:
 
 @app.get("/admin/contacts/<phone>")
 def get_contact(phone: str) -> HttpResponse:
-    contact = _contacts().get(normalize_phone(unquote(phone), settings().default_country))
+    contact = _contacts().get(_contact_phone(phone))
     if contact is None:
         raise NotFound("no contact with this number")
     return json_response(200, contact.model_dump())
+
+
+def _contact_phone(phone: str) -> str:
+    return normalize_phone(unquote(phone), settings().default_country)
+
+
+def _builtin_crm() -> BuiltinCrm:
+    config = settings()
+    return BuiltinCrm(config.contacts_table, config.cards_table, config.tasks_table, config.calls_table)
+
+
+@app.get("/admin/contacts/<phone>/cards")
+def get_contact_cards(phone: str) -> HttpResponse:
+    return json_response(200, {"cards": _builtin_crm().cards_of(_contact_phone(phone))})
+
+
+@app.get("/admin/contacts/<phone>/tasks")
+def get_contact_tasks(phone: str) -> HttpResponse:
+    return json_response(200, {"tasks": _builtin_crm().tasks_of(_contact_phone(phone))})
+
+
+@app.get("/admin/calls/<call_id>")
+def get_call(call_id: str) -> HttpResponse:
+    record = DynamoCalls(settings().calls_table).get(unquote(call_id))
+    if record is None:
+        raise NotFound(f"no call {unquote(call_id)}")
+    return json_response(200, record.model_dump(mode="json"))
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -46,7 +46,7 @@ def local_stack() -> Iterator[RunningStack]:
     }
     env.pop("AWS_ENDPOINT_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "local", "--port", str(port), "--moto-port", str(moto_port)],
+        [sys.executable, "-m", "local", "--port", str(port), "--moto-port", str(moto_port), "--param", "RetryBaseSeconds=0"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

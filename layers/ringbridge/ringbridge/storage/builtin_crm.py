@@ -161,6 +161,24 @@ class BuiltinCrm:
             pass
         return CrmTask(crm_id=task_id, phone=draft.phone, open=True)
 
+    # ------------------------------------------------------------------ reading back
+    def cards_of(self, phone: str) -> list[dict[str, Any]]:
+        """A number's cards, newest first (Query on the ``by_phone`` index)."""
+        return self._by_phone(self.cards_table, phone)
+
+    def tasks_of(self, phone: str) -> list[dict[str, Any]]:
+        return self._by_phone(self.tasks_table, phone)
+
+    def _by_phone(self, table: str, phone: str) -> list[dict[str, Any]]:
+        pages = self.dynamodb.get_paginator("query").paginate(
+            TableName=table,
+            IndexName="by_phone",
+            KeyConditionExpression="phone = :phone",
+            ExpressionAttributeValues={":phone": {"S": phone}},
+            ScanIndexForward=False,
+        )
+        return [from_item(item) for page in pages for item in page.get("Items", [])]
+
     # ------------------------------------------------------------------ call history
     def log_call(self, call: CallRecord, contact: CrmContact | None, manager: Employee | None) -> None:
         """The call record is the history entry: link it to its contact and manager (L1, L2)."""
