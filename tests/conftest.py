@@ -31,4 +31,4 @@ def reference_json_blocks(relative: str, heading: str) -> list[str]:
     text = shared_text(relative)
     start = text.index(heading)
     section = text[start : text.find("\n### ", start + len(heading))]
-    return re.findall(r"```\n(.*?)```", section, flags=re.DOTALL)
+    return re.findall(r"```[a-z]*\n(.*?)```", section, flags=re.DOTALL)

@@ -404,6 +404,8 @@ class CallRecord(BaseModel):
     employee_id: str | None = None
     sip_account: str | None = None
     fmc_number: str | None = None
+    # True while started_at is only when ringbridge first heard of the call (no event carried it yet).
+    started_at_estimated: bool = False
     moments: list[str] = Field(default_factory=list)
     moment_rank: int = 0
     extra: dict[str, str] = Field(default_factory=dict)
@@ -431,7 +433,7 @@ _PROGRESSING = ("status", "raw_status", "duration", "talk_time", "wait_time", "e
 _FIXED = ("direction", "other_party", "tracking_number", "started_at", "keyword", "landing_page", "project_id")
 
 
-def merge(record: CallRecord | None, event: CallEvent) -> CallRecord:
+def merge(record: CallRecord | None, event: CallEvent, received_at: str) -> CallRecord:
     """Fold ``event`` into ``record``: nothing set is ever erased, a replay changes nothing.
 
     A field that describes the call (direction, number, start) keeps its first value; a
@@ -458,6 +460,8 @@ def merge(record: CallRecord | None, event: CallEvent) -> CallRecord:
         "fmc_number": event.fmc_number,
     }
     latest = event.moment.rank >= current.moment_rank
+    if current.started_at_estimated and event.started_at:
+        values["started_at"], values["started_at_estimated"] = None, False
     for field in _FIXED:
         if values[field] is None and incoming[field] is not None:
             values[field] = incoming[field]
@@ -475,6 +479,9 @@ def merge(record: CallRecord | None, event: CallEvent) -> CallRecord:
     if event.moment.value not in values["moments"]:
         values["moments"] = sorted([*values["moments"], event.moment.value])
     values["moment_rank"] = max(current.moment_rank, event.moment.rank)
+    if values["started_at"] is None and event.moment is not Moment.RECORDING:
+        # Every call needs a time to be listed (L2): until Ringostat sends one, the arrival time.
+        values["started_at"], values["started_at_estimated"] = received_at, True
     if values["started_at"]:
         values["call_day"] = values["started_at"][:10]
     return CallRecord.model_validate(values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from ringbridge.domain.calls import CallEvent, CallRecord, merge
@@ -41,8 +42,9 @@ class DynamoCalls:
         """Merge ``event`` into its call record; return the record and whether it changed."""
         for _ in range(MERGE_ATTEMPTS):
             current = self.get(event.call_id)
-            merged = merge(current, event)
+            merged = merge(current, event, datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"))
             if current is not None and merged.model_dump(exclude={"version"}) == current.model_dump(exclude={"version"}):
+                # A replay: nothing new (an estimated start time is not re-estimated).
                 return current, False
             if self._write(merged, expected_version=current.version if current else None):
                 return merged, True
