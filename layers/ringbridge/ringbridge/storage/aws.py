@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -11,10 +12,20 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
+_creating = threading.Lock()
+
+
+@cache
+def _session() -> Any:
+    import boto3
+
+    # One session: its clients share the parsed service models, so creating one is cheap.
+    return boto3.session.Session()
+
+
 @cache
 def client(service: str, timeout_ms: int | None = None) -> Any:
     """A cached client; with ``timeout_ms`` a single attempt bounded by that deadline."""
-    import boto3
     from botocore.config import Config
 
     if timeout_ms is None:
@@ -22,7 +33,8 @@ def client(service: str, timeout_ms: int | None = None) -> Any:
     else:
         seconds = timeout_ms / 1000
         config = Config(connect_timeout=seconds, read_timeout=seconds, retries={"total_max_attempts": 1})
-    return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+    with _creating:  # a boto3 session is not thread-safe, and the local stack serves on threads
+        return _session().client(service, config=config)
 
 
 def reset_clients() -> None:
