@@ -154,8 +154,7 @@ class FakeKeyCrm(FakeCrmServer):
         view: dict[str, Any] = {key: card[key] for key in keys}
         view.update({key: card[key] for key in ("created_at", "updated_at", "status_changed_at")})
         view["is_finished"] = None
-        if card["communicate_at"]:
-            view["communicate_at"] = card["communicate_at"]
+        view["communicate_at"] = card["communicate_at"]  # null without a "next contact", as the API answers
         view.update({key: value for key, value in card.items() if key.startswith("utm_")})
         if "contact.client" in include or "contact" in include:
             buyer = self.buyers[card["client_id"]]
