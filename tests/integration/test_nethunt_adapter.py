@@ -249,3 +249,9 @@ def test_c3_build_crm_reads_environment() -> None:
     assert config.deal_final_stages == ("Wygrana", "Przegrana")
     assert config.tasks_folder_id is None and config.deals_folder_id == "d1"
     assert config.utm_source_field == "Source UTM" and config.utm_medium_field == "Kanał"
+
+
+def test_p1_contact_with_empty_name_field_is_still_found(world: NetHuntWorld) -> None:
+    record = world.fake.add_record(CONTACTS, {"Name": [], "Phone": [PHONE]})
+    contact = world.crm.find_contact(PHONE)
+    assert contact is not None and contact.crm_id == record and contact.name is None

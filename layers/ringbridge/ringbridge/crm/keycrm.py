@@ -14,7 +14,7 @@ KeyCRM's API cannot create a call, a comment or a task, so:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC
 from typing import Any
 
@@ -47,7 +47,7 @@ class KeyCrmConfig(BaseModel):
     buyer_fields: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | Any) -> KeyCrmConfig:
+    def from_env(cls, env: Mapping[str, str]) -> KeyCrmConfig:
         values: dict[str, Any] = {}
         names = {
             "base_url": "CRM_BASE_URL",

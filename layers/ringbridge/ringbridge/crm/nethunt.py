@@ -132,6 +132,11 @@ def _values(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _first(value: Any) -> Any:
+    values = _values(value)
+    return values[0] if values else None
+
+
 def _record_id(item: Mapping[str, Any]) -> str:
     # Sources disagree on the key (recordId / id): take whichever is there.
     return str(item.get("recordId") or item.get("id") or "")
@@ -216,8 +221,8 @@ class NetHuntAdapter:
     def find_contact(self, phone: str) -> CrmContact | None:
         for record in self._search(self._config.contacts_folder_id, phone):
             fields = record.get("fields") or {}
-            name = _values(fields.get(self._config.name_field))[0]
-            responsible = _values(fields.get(self._config.responsible_field))[0] if self._config.responsible_field else None
+            name = _first(fields.get(self._config.name_field))
+            responsible = _first(fields.get(self._config.responsible_field)) if self._config.responsible_field else None
             return CrmContact(
                 crm_id=_record_id(record),
                 phone=phone,
