@@ -170,7 +170,6 @@ class CrmHttpClient:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=10, max_retries=0)
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
-        self.requests_sent = 0  # for tests and the request-count figures
 
     def get(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
         return self.request("GET", path, params=params)
@@ -190,7 +189,6 @@ class CrmHttpClient:
             attempt += 1
             if self._rate_limit is not None:
                 self._rate_limit.acquire()
-            self.requests_sent += 1
             try:
                 response = self._session.request(method, url, params=params, json=json, timeout=self._timeout)
             except requests.ConnectionError as error:
