@@ -1,0 +1,312 @@
+"""KeyCRM adapter (Open API v1): buyers are contacts, pipeline cards are the funnel.
+
+KeyCRM's API cannot create a call, a comment or a task, so:
+
+- the call history entry (L1, L2, L4) is one line per call in the buyer's note, keyed by
+  the call id: a repeat replaces the line (a recording link arriving later updates it)
+  instead of adding another;
+- a call-back task (T1) is the "next contact" time (``communicate_at``) of the buyer's
+  open card, or of a new card when there is none;
+- cards cannot be filtered by buyer: the open cards (status not final) of the funnel are
+  listed and matched on the buyer id, page by page up to a bound.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ringbridge.crm.common import ManagerDirectory, TtlCache, call_line, call_marker, employee_for_manager, parse_time
+from ringbridge.crm.http import CrmHttpClient, CrmRejected
+from ringbridge.crm.numbers import phone_variants, same_number
+from ringbridge.domain.calls import CallRecord
+from ringbridge.domain.crm import CardDraft, ContactDraft, CrmCard, CrmContact, CrmTask, TaskDraft
+from ringbridge.domain.employees import Employee
+from ringbridge.domain.phones import mask_phone
+from ringbridge.observability import logger
+
+CRM = "keycrm"
+PAGE_SIZE = 50  # KeyCRM's maximum
+STATUS_CACHE_SECONDS = 600.0
+
+
+class KeyCrmConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str = "https://openapi.keycrm.app/v1"
+    source_id: int | None = None  # KEYCRM_SOURCE_ID: the "Ringostat" source of cards
+    pipeline_id: int | None = None  # KEYCRM_PIPELINE_ID: funnel searched for open cards (default: all)
+    requests_per_minute: int = Field(default=60, ge=1, le=600)
+    card_scan_pages: int = Field(default=5, ge=1, le=100)
+    note_call_lines: int = Field(default=50, ge=1, le=500)  # call lines kept in a buyer's note
+    # Buyer custom fields (uuid, e.g. CT_1001) that take the call's source and UTM tags (P8).
+    buyer_fields: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> KeyCrmConfig:
+        values: dict[str, Any] = {}
+        names = {
+            "base_url": "CRM_BASE_URL",
+            "source_id": "KEYCRM_SOURCE_ID",
+            "pipeline_id": "KEYCRM_PIPELINE_ID",
+            "requests_per_minute": "KEYCRM_REQUESTS_PER_MINUTE",
+            "card_scan_pages": "KEYCRM_CARD_SCAN_PAGES",
+        }
+        for field, name in names.items():
+            if env.get(name):
+                values[field] = env[name]
+        fields = {}
+        for key in ("source", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "keyword"):
+            uuid = env.get(f"KEYCRM_BUYER_FIELD_{key.upper()}")
+            if uuid:
+                fields[key] = uuid
+        values["buyer_fields"] = fields
+        return cls.model_validate(values)
+
+
+def keycrm_time(iso: str) -> str:
+    """KeyCRM takes and gives UTC as ``YYYY-MM-DD HH:MM:SS``."""
+    return parse_time(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _manager_id(employee: Employee | None) -> int | None:
+    """KeyCRM's manager ids are integers; anything else in the mapping is ignored, not sent."""
+    if employee is None or not employee.crm_manager_id:
+        return None
+    if employee.crm_manager_id.isdigit():
+        return int(employee.crm_manager_id)
+    logger.warning("CRM manager id is not a KeyCRM user id", employee_id=employee.employee_id)
+    return None
+
+
+def _client_id(card: dict[str, Any]) -> str | None:
+    contact = card.get("contact") or {}
+    client_id = contact.get("client_id") or (contact.get("client") or {}).get("id")
+    return str(client_id) if client_id is not None else None
+
+
+def _int_id(crm_id: str) -> int:
+    if not crm_id.isdigit():
+        raise CrmRejected(CRM, 400, f"not a KeyCRM id: {crm_id[:20]!r}")
+    return int(crm_id)
+
+
+class KeyCrmAdapter:
+    """``CrmPort`` over KeyCRM's Open API."""
+
+    def __init__(
+        self,
+        client: CrmHttpClient,
+        config: KeyCrmConfig,
+        managers: ManagerDirectory | None = None,
+        monotonic: Callable[[], float] | None = None,
+    ) -> None:
+        self._http = client
+        self._config = config
+        self._managers = managers
+        self._statuses: TtlCache[list[int]] = TtlCache(STATUS_CACHE_SECONDS, monotonic or time.monotonic)
+
+    # Contacts (P1-P3, P8)
+
+    def _buyer(self, phone: str) -> dict[str, Any] | None:
+        variants = ",".join(phone_variants(phone))
+        page = self._http.get("buyer", {"filter[buyer_phone]": variants, "include": "manager", "limit": 10})
+        for buyer in (page or {}).get("data") or []:
+            # The filter matches exact strings; check the match is really this number.
+            if any(same_number(stored, phone) for stored in buyer.get("phone") or []):
+                return dict(buyer)
+        return None
+
+    def find_contact(self, phone: str) -> CrmContact | None:
+        buyer = self._buyer(phone)
+        if buyer is None:
+            return None
+        manager = buyer.get("manager") or {}
+        return CrmContact(
+            crm_id=str(buyer["id"]),
+            phone=phone,
+            name=buyer.get("full_name"),
+            responsible_employee_id=employee_for_manager(self._managers, manager.get("id")),
+        )
+
+    def create_contact(self, draft: ContactDraft) -> CrmContact:
+        tags = {
+            "source": draft.source,
+            "utm_source": draft.utm.source,
+            "utm_medium": draft.utm.medium,
+            "utm_campaign": draft.utm.campaign,
+            "utm_term": draft.utm.term,
+            "utm_content": draft.utm.content,
+            "keyword": draft.keyword,
+        }
+        written = ", ".join(f"{key}={value}" for key, value in tags.items() if value and key != "source")
+        body: dict[str, Any] = {
+            "full_name": draft.name,
+            "phone": [draft.phone],
+            # Buyers have no source or UTM fields: the note always carries them (P2, P8).
+            "note": f"Source: {draft.source} (call {draft.call_id})" + (f"; UTM: {written}" if written else ""),
+        }
+        manager_id = _manager_id(draft.responsible)
+        if manager_id is not None:
+            body["manager_id"] = manager_id
+        custom = [{"uuid": uuid, "value": str(tags[key])} for key, uuid in self._config.buyer_fields.items() if tags.get(key)]
+        if custom:
+            body["custom_fields"] = custom
+        buyer = self._http.post("buyer", body)
+        logger.info("KeyCRM buyer created", phone=mask_phone(draft.phone), call_id=draft.call_id)
+        return CrmContact(
+            crm_id=str(buyer["id"]),
+            phone=draft.phone,
+            name=buyer.get("full_name") or draft.name,
+            responsible_employee_id=draft.responsible.employee_id if draft.responsible else None,
+        )
+
+    # Cards (F1, F3, F6)
+
+    def _pipeline_ids(self) -> list[int]:
+        if self._config.pipeline_id is not None:
+            return [self._config.pipeline_id]
+        cached = self._statuses.get("pipelines")
+        if cached is None:
+            page = self._http.get("pipelines", {"limit": PAGE_SIZE})
+            cached = [int(item["id"]) for item in (page or {}).get("data") or []]
+            self._statuses.put("pipelines", cached)
+        return list(cached)
+
+    def _open_status_ids(self) -> list[int]:
+        """Statuses that are not final in the searched funnels (F3), cached per container."""
+        cached = self._statuses.get("open")
+        if cached is not None:
+            return list(cached)
+        open_ids: list[int] = []
+        for pipeline_id in self._pipeline_ids():
+            page = self._http.get(f"pipelines/{pipeline_id}/statuses", {"limit": PAGE_SIZE})
+            open_ids += [int(s["id"]) for s in (page or {}).get("data") or [] if not s.get("is_final")]
+        self._statuses.put("open", open_ids)
+        return open_ids
+
+    def _open_cards(self) -> Iterator[dict[str, Any]]:
+        status_ids = self._open_status_ids()
+        if not status_ids:
+            return
+        params: dict[str, str | int] = {
+            "filter[status_id]": ",".join(str(i) for i in status_ids),
+            "include": "contact.client",
+            "limit": PAGE_SIZE,
+        }
+        if self._config.pipeline_id is not None:
+            params["filter[pipeline_id]"] = self._config.pipeline_id
+        for page_number in range(1, self._config.card_scan_pages + 1):
+            page = self._http.get("pipelines/cards", {**params, "page": page_number}) or {}
+            cards = page.get("data") or []
+            yield from cards
+            if not page.get("next_page_url") or len(cards) < PAGE_SIZE:
+                return
+        logger.warning("KeyCRM open-card scan stopped at its page bound", pages=self._config.card_scan_pages)
+
+    def _active_card(self, contact: CrmContact) -> dict[str, Any] | None:
+        open_ids = set(self._open_status_ids())
+        for card in self._open_cards():
+            if _client_id(card) == contact.crm_id and card.get("status_id") in open_ids:
+                return card
+        return None
+
+    def find_active_card(self, phone: str, contact: CrmContact) -> CrmCard | None:
+        card = self._active_card(contact)
+        return CrmCard(crm_id=str(card["id"]), phone=phone, active=True) if card else None
+
+    def create_card(self, draft: CardDraft) -> CrmCard:
+        body: dict[str, Any] = {
+            "title": draft.title,
+            "contact": {"client_id": _int_id(draft.contact.crm_id)},
+            "manager_comment": draft.summary,  # the call summary, with the recording link when known
+        }
+        if draft.funnel_id.isdigit():
+            body["pipeline_id"] = int(draft.funnel_id)
+        if self._config.source_id is not None:
+            body["source_id"] = self._config.source_id
+        manager_id = _manager_id(draft.manager)
+        if manager_id is not None:
+            body["manager_id"] = manager_id
+        for key, value in draft.utm.model_dump().items():
+            if value:
+                body[f"utm_{key}"] = value
+        card = self._http.post("pipelines/cards", body)
+        logger.info("KeyCRM card created", phone=mask_phone(draft.phone), call_id=draft.call_id, card_id=card.get("id"))
+        return CrmCard(crm_id=str(card["id"]), phone=draft.phone, active=True)
+
+    # Tasks (T1): the "next contact" reminder of a card
+
+    def find_open_task(self, phone: str) -> CrmTask | None:
+        contact = self.find_contact(phone)
+        if contact is None:
+            return None
+        card = self._active_card(contact)
+        if card is None or not card.get("communicate_at"):
+            return None
+        return CrmTask(crm_id=f"card:{card['id']}", phone=phone, open=True)
+
+    def create_task(self, draft: TaskDraft) -> CrmTask:
+        when = keycrm_time(draft.due_at)
+        manager_id = _manager_id(draft.assignee)
+        contact = draft.contact or self.find_contact(draft.phone)
+        card = self._active_card(contact) if contact else None
+        if card is not None:
+            update: dict[str, Any] = {"communicate_at": when}
+            if manager_id is not None and not card.get("manager_id"):
+                update["manager_id"] = manager_id
+            self._http.put(f"pipelines/cards/{card['id']}", update)
+            return CrmTask(crm_id=f"card:{card['id']}", phone=draft.phone, open=True)
+        # No open card: a new one carries the reminder. Without a buyer the card's own contact
+        # (name = number) is the only way KeyCRM can hold a call-back.
+        body: dict[str, Any] = {
+            "title": draft.text[:250],
+            "contact": {"client_id": _int_id(contact.crm_id)} if contact else {"full_name": draft.phone, "phone": draft.phone},
+            "manager_comment": draft.text,
+            "communicate_at": when,
+        }
+        if self._config.pipeline_id is not None:
+            body["pipeline_id"] = self._config.pipeline_id
+        if self._config.source_id is not None:
+            body["source_id"] = self._config.source_id
+        if manager_id is not None:
+            body["manager_id"] = manager_id
+        created = self._http.post("pipelines/cards", body)
+        return CrmTask(crm_id=f"card:{created['id']}", phone=draft.phone, open=True)
+
+    # Call history (L1, L2, L4)
+
+    def log_call(self, call: CallRecord, contact: CrmContact | None, manager: Employee | None) -> None:
+        if contact is None:
+            # P5: KeyCRM has nowhere to hold a call without a buyer; ringbridge's call history has it.
+            logger.info("call without a KeyCRM buyer: kept in ringbridge's call history only", call_id=call.call_id)
+            return
+        buyer_id = _int_id(contact.crm_id)
+        buyer = self._http.get(f"buyer/{buyer_id}")
+        note = str(buyer.get("note") or "")
+        new_note = self._note_with_call(note, call_line(call, manager), call_marker(call.call_id))
+        if new_note == note:
+            return  # this call is already written exactly so: a repeat changes nothing
+        # full_name is required by the schema; the other fields are left as they are.
+        full_name = buyer.get("full_name") or contact.name or contact.phone
+        self._http.put(f"buyer/{buyer_id}", {"full_name": full_name, "note": new_note})
+
+    def _note_with_call(self, note: str, line: str, marker: str) -> str:
+        lines = note.splitlines()
+        for index, existing in enumerate(lines):
+            if existing.startswith(marker):
+                lines[index] = line  # L4: the same call, now with more detail (the recording)
+                break
+        else:
+            lines.append(line)
+        ours = [i for i, text in enumerate(lines) if text.startswith("Ringostat call ")]
+        excess = len(ours) - self._config.note_call_lines
+        if excess > 0:
+            # Keep the note bounded: drop our oldest call lines, never the people's own text.
+            dropped = set(ours[:excess])
+            lines = [text for i, text in enumerate(lines) if i not in dropped]
+        return "\n".join(lines)

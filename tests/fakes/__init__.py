@@ -1,0 +1,222 @@
+"""Stateful local fakes of the CRMs' HTTP APIs, for integration and contract tests.
+
+Each fake is a werkzeug app served from a thread on 127.0.0.1. Besides its CRM's own
+behaviour, every fake can: refuse a wrong key (401), throttle (429 with ``Retry-After``)
+after N requests per window or for the next N requests, and fail with 500 for the next N
+requests or until told otherwise. Every request and response is recorded for tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log on stderr: tests read the fake's own record of exchanges."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class FakeClock:
+    """A clock that only moves when someone sleeps: the client under test and the fake share it."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+
+@dataclass
+class Exchange:
+    """One request the fake received and what it answered."""
+
+    method: str
+    path: str
+    query_string: str
+    headers: dict[str, str]
+    body: bytes
+    status: int
+    response_body: bytes
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def response_json(self) -> Any:
+        return json.loads(self.response_body) if self.response_body else None
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(status, body)
+        self.status = status
+        self.body = body
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, headers=headers, content_type="application/json")
+
+
+class FakeCrmServer:
+    """The transport part every CRM fake shares; subclasses implement ``authorized`` and ``route``."""
+
+    name = "crm"
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
+        self.exchanges: list[Exchange] = []
+        self.lock = threading.RLock()
+        self.rate_limit: tuple[int, float] | None = None  # (requests, window seconds)
+        self.retry_after = 1
+        self._window_start = 0.0
+        self._window_count = 0
+        self._throttle_next = 0
+        self._fail_next = 0
+        self.failing = False
+        self.fail_status = 500
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.url = ""
+
+    # Switches for tests
+
+    def limit(self, requests: int, window: float, retry_after: int = 1) -> None:
+        self.rate_limit, self.retry_after = (requests, window), retry_after
+        self._window_start, self._window_count = self._monotonic(), 0
+
+    def throttle_next(self, count: int, retry_after: int = 1) -> None:
+        self._throttle_next, self.retry_after = count, retry_after
+
+    def fail_next(self, count: int, status: int = 500) -> None:
+        self._fail_next, self.fail_status = count, status
+
+    def requests_matching(self, method: str | None = None, path_part: str = "") -> list[Exchange]:
+        return [e for e in self.exchanges if (method is None or e.method == method) and path_part in e.path]
+
+    # Transport
+
+    def authorized(self, request: Request) -> bool:
+        raise NotImplementedError
+
+    def route(self, request: Request) -> Response:
+        raise NotImplementedError
+
+    def _throttled(self) -> bool:
+        if self._throttle_next > 0:
+            self._throttle_next -= 1
+            return True
+        if self.rate_limit is None:
+            return False
+        requests, window = self.rate_limit
+        now = self._monotonic()
+        if now - self._window_start >= window:
+            self._window_start, self._window_count = now, 0
+        self._window_count += 1
+        return self._window_count > requests
+
+    def _answer(self, request: Request) -> Response:
+        with self.lock:
+            if not self.authorized(request):
+                return json_response({"message": "Unauthenticated."}, 401)
+            if self._throttled():
+                return json_response({"message": "Too Many Attempts."}, 429, {"Retry-After": str(self.retry_after)})
+            if self.failing or self._fail_next > 0:
+                self._fail_next = max(0, self._fail_next - 1)
+                return json_response({"message": "Server Error"}, self.fail_status)
+            try:
+                return self.route(request)
+            except ApiError as error:
+                return json_response(error.body, error.status)
+            except HTTPException as error:
+                return json_response({"message": error.description or error.name}, error.code or 500)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        body = request.get_data(cache=True)
+        response = self._answer(request)
+        with self.lock:
+            self.exchanges.append(
+                Exchange(
+                    method=request.method,
+                    path=request.path,
+                    query_string=request.query_string.decode("latin-1"),
+                    headers=dict(request.headers),
+                    body=body,
+                    status=response.status_code,
+                    response_body=response.get_data(),
+                    response_headers=dict(response.headers),
+                )
+            )
+        return response(environ, start_response)
+
+    def start(self) -> str:
+        self._server = make_server("127.0.0.1", 0, self, threaded=True, request_handler=QuietHandler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"fake-{self.name}", daemon=True
+        )
+        self._thread.start()
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        return self.url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeCrmServer:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def utc_stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def serve_forever(fake: FakeCrmServer, port: int, describe: Callable[[str], str]) -> None:
+    """``python -m tests.fakes.<crm> --port N``: serve until Ctrl-C."""
+    server = make_server("127.0.0.1", port, fake, threaded=True)
+    fake.url = f"http://127.0.0.1:{server.server_port}"
+    print(describe(fake.url), flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def port_argument(description: str) -> int:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    return int(parser.parse_args().port)

@@ -1,0 +1,257 @@
+"""The NetHunt adapter against the stateful NetHunt fake, driven by the real ``sync_call`` (SPEC ids in names)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from ringbridge.crm import CrmRejected, CrmUnavailable, NetHuntAdapter, NetHuntConfig, build_crm, build_nethunt
+from ringbridge.crm.http import RetryPolicy
+from ringbridge.domain.calls import Direction, Utm
+from ringbridge.domain.crm import CrmContact, TaskDraft
+from ringbridge.domain.sync import FunnelMode
+from tests.fakes import FakeClock
+from tests.fakes.nethunt import API_KEY, CONTACTS, DEALS, EMAIL, PREFIX, TASKS, FakeNetHunt
+from tests.fakes.pipeline import ANNA, Employees, Pipeline, make_call
+
+PHONE = "+48123456789"
+
+
+@dataclass
+class NetHuntWorld:
+    fake: FakeNetHunt
+    clock: FakeClock
+    crm: NetHuntAdapter
+
+    def pipeline(self, **rules: Any) -> Pipeline:
+        return Pipeline(self.crm, **rules)
+
+
+def make_world(fake: FakeNetHunt, clock: FakeClock, **config: Any) -> NetHuntWorld:
+    values = {
+        "base_url": f"{fake.url}{PREFIX}",
+        "email": EMAIL,
+        "contacts_folder_id": CONTACTS,
+        "deals_folder_id": DEALS,
+        "tasks_folder_id": TASKS,
+        "responsible_field": "Responsible",
+        **config,
+    }
+    crm = build_nethunt(
+        API_KEY, NetHuntConfig.model_validate(values), Employees(ANNA), clock=clock, retry=RetryPolicy(max_total_wait=30)
+    )
+    return NetHuntWorld(fake, clock, crm)
+
+
+@pytest.fixture
+def world() -> Iterator[NetHuntWorld]:
+    clock = FakeClock()
+    fake = FakeNetHunt(monotonic=clock.monotonic)
+    fake.start()
+    try:
+        yield make_world(fake, clock)
+    finally:
+        fake.stop()
+
+
+def test_p1_finds_contact_by_its_e164_phone(world: NetHuntWorld) -> None:
+    record = world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE, "Responsible": "1"})
+    world.fake.add_record(CONTACTS, {"Name": "Other", "Phone": "+48111222333"})
+    contact = world.crm.find_contact(PHONE)
+    assert contact is not None
+    assert (contact.crm_id, contact.name, contact.responsible_employee_id) == (record, "Jan", "anna")
+    assert world.fake.requests_matching("GET", "find-record")[-1].query_string.startswith("query=%2B48123456789")
+    assert world.crm.find_contact("+48500600700") is None
+
+
+def test_p1_a_record_matching_only_in_another_field_is_not_the_contact(world: NetHuntWorld) -> None:
+    world.fake.add_record(CONTACTS, {"Name": PHONE, "Phone": "+48111222333"})
+    assert world.crm.find_contact(PHONE) is None
+
+
+def test_p2_p8_new_answered_call_creates_contact_with_source_and_utm(world: NetHuntWorld) -> None:
+    utm = Utm(source="google", medium="cpc", campaign="spring")
+    outcome = world.pipeline().sync(make_call("c-p2", PHONE, utm=utm, keyword="crm"))
+    assert outcome.contact_created
+    [contact] = world.fake.records_in(CONTACTS)
+    assert contact["fields"] == {
+        "Name": PHONE,
+        "Phone": PHONE,
+        "Source": "Ringostat",
+        "Źródło": "google",
+        "Kanał": "cpc",
+        "Kampania": "spring",
+        "Słowo kluczowe": "crm",
+        "Responsible": "1",
+    }
+    [log] = world.fake.logs_of(contact["recordId"])
+    assert "incoming answered" in log["text"] and "manager Anna Nowak" in log["text"]
+    assert log["duration"] == pytest.approx(95 / 60, abs=0.01)  # minutes
+    assert log["time"].endswith("Z")
+
+
+def test_p8_field_names_are_configurable_and_missing_fields_are_left_out(world: NetHuntWorld) -> None:
+    crm = make_world(world.fake, world.clock, utm_source_field="UTM Source", keyword_field="").crm
+    Pipeline(crm).sync(make_call("c-p8", PHONE, utm=Utm(source="fb"), keyword="shoes"))
+    [contact] = world.fake.records_in(CONTACTS)
+    assert "UTM Source" not in contact["fields"]  # the folder has no such field: left out, not a 400
+    assert "Słowo kluczowe" not in contact["fields"]
+
+
+def test_p3_new_missed_call_creates_contact_with_call_and_no_manager(world: NetHuntWorld) -> None:
+    world.pipeline().sync(make_call("c-p3", PHONE, answered=False))
+    [contact] = world.fake.records_in(CONTACTS)
+    assert "Responsible" not in contact["fields"]
+    [log] = world.fake.logs_of(contact["recordId"])
+    assert "missed" in log["text"] and "manager none" in log["text"]
+
+
+def test_p5_outgoing_call_to_new_number_writes_nothing(world: NetHuntWorld) -> None:
+    world.pipeline().sync(make_call("c-p5", PHONE, direction=Direction.OUTGOING))
+    assert world.fake.records == {} and world.fake.call_logs == []
+    assert not world.fake.requests_matching("POST")
+
+
+def test_p6_outgoing_call_to_known_contact_is_logged(world: NetHuntWorld) -> None:
+    record = world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE})
+    world.pipeline().sync(make_call("c-p6", PHONE, direction=Direction.OUTGOING))
+    [log] = world.fake.logs_of(record)
+    assert "outgoing" in log["text"]
+
+
+def test_f1_f6_deal_in_deals_folder_with_stage_and_manager(world: NetHuntWorld) -> None:
+    world.pipeline().sync(make_call("c-f1", PHONE, utm=Utm(source="google")))
+    [deal] = world.fake.records_in(DEALS)
+    assert deal["fields"]["Stage"] == "New"
+    assert deal["fields"]["Owner"] == "1"  # F6: the manager who answered
+    assert deal["fields"]["Phone"] == PHONE
+    assert deal["fields"]["Źródło"] == "google"
+    assert "c-f1" in deal["fields"]["Description"]
+
+
+def test_f3_deal_in_final_stage_is_not_active(world: NetHuntWorld) -> None:
+    contact = CrmContact(crm_id="x", phone=PHONE)
+    world.fake.add_record(DEALS, {"Name": "old", "Phone": PHONE, "Stage": "Won"})
+    assert world.crm.find_active_card(PHONE, contact) is None
+    open_deal = world.fake.add_record(DEALS, {"Name": "new", "Phone": PHONE, "Stage": "Negotiating"})
+    found = world.crm.find_active_card(PHONE, contact)
+    assert found is not None and found.crm_id == open_deal
+
+
+def test_f3_repeatable_mode_opens_a_deal_only_when_none_is_active(world: NetHuntWorld) -> None:
+    world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE})
+    world.fake.add_record(DEALS, {"Name": "lost", "Phone": PHONE, "Stage": "Lost"})
+    pipeline = world.pipeline(funnel_mode=FunnelMode.REPEATABLE)
+    assert pipeline.sync(make_call("c-f3a", PHONE)).card_created
+    assert not pipeline.sync(make_call("c-f3b", PHONE)).card_created
+    assert len(world.fake.records_in(DEALS)) == 2
+
+
+def test_t1_missed_call_creates_one_open_task_for_the_responsible(world: NetHuntWorld) -> None:
+    world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE, "Responsible": "1"})
+    pipeline = world.pipeline()
+    assert pipeline.sync(make_call("c-t1a", PHONE, answered=False)).task_created
+    assert not pipeline.sync(make_call("c-t1b", PHONE, answered=False)).task_created
+    [task] = world.fake.records_in(TASKS)
+    assert task["fields"]["Assignee"] == "1" and task["fields"]["Phone"] == PHONE
+    assert task["fields"]["Due date"].endswith("Z")
+    task["fields"]["Completed"] = True  # done: the next missed call gets a new task
+    assert pipeline.sync(make_call("c-t1c", PHONE, answered=False)).task_created
+
+
+def test_t1_without_tasks_folder_the_call_back_is_a_comment(world: NetHuntWorld) -> None:
+    crm = make_world(world.fake, world.clock, tasks_folder_id="").crm
+    record = world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE})
+    draft = TaskDraft(
+        call_id="c-t1d",
+        phone=PHONE,
+        contact=CrmContact(crm_id=record, phone=PHONE),
+        assignee=ANNA,
+        due_at="2030-01-01T10:00:00+00:00",
+        text="Call back Jan",
+    )
+    task = crm.create_task(draft)
+    [comment] = world.fake.comments_of(record)
+    assert task.crm_id == f"comment:{comment['commentId']}"
+    assert "Call back Jan" in comment["text"] and "Anna Nowak" in comment["text"]
+
+
+def test_l1_l4_log_call_is_idempotent_and_recording_added_once(world: NetHuntWorld) -> None:
+    record = world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE})
+    contact = CrmContact(crm_id=record, phone=PHONE)
+    call = make_call("c-l4", PHONE)
+    world.crm.log_call(call, contact, ANNA)
+    world.crm.log_call(call, contact, ANNA)
+    assert len(world.fake.logs_of(record)) == 1
+
+    recording = "https://rec.example/c-l4.mp3"
+    later = call.model_copy(update={"recording_url": recording})
+    world.crm.log_call(later, contact, ANNA)
+    world.crm.log_call(later, contact, ANNA)
+    assert len(world.fake.logs_of(record)) == 1
+    [comment] = world.fake.comments_of(record)
+    assert comment["text"].startswith("Ringostat call c-l4;") and recording in comment["text"]
+
+
+def test_l4_recording_known_at_the_end_goes_into_the_call_log(world: NetHuntWorld) -> None:
+    recording = "https://rec.example/x.mp3"
+    world.pipeline().sync(make_call("c-l4b", PHONE, recording_url=recording))
+    [contact] = world.fake.records_in(CONTACTS)
+    [log] = world.fake.logs_of(contact["recordId"])
+    assert recording in log["text"]
+    assert world.fake.comments == []
+
+
+def test_429_storm_is_absorbed_by_retries(world: NetHuntWorld) -> None:
+    world.fake.throttle_next(4, retry_after=3)
+    assert world.pipeline().sync(make_call("c-429", PHONE)).contact_created
+    assert world.clock.slept[:4] == [3.0, 3.0, 3.0, 3.0]
+
+
+def test_500_outage_raises_crm_unavailable(world: NetHuntWorld) -> None:
+    world.fake.failing = True
+    with pytest.raises(CrmUnavailable):
+        world.pipeline().sync(make_call("c-500", PHONE))
+    world.fake.failing = False
+    assert world.pipeline().sync(make_call("c-500", PHONE)).contact_created
+
+
+def test_wrong_credentials_are_rejected_with_401() -> None:
+    clock = FakeClock()
+    with FakeNetHunt(monotonic=clock.monotonic) as fake:
+        config = NetHuntConfig(base_url=f"{fake.url}{PREFIX}", email=EMAIL, contacts_folder_id=CONTACTS)
+        with pytest.raises(CrmRejected) as error:
+            build_nethunt("wrong-key", config, clock=clock).find_contact(PHONE)
+    assert error.value.status == 401
+
+
+def test_validation_error_carries_the_crm_message(world: NetHuntWorld) -> None:
+    crm = make_world(world.fake, world.clock, check_fields=False, origin_field="Lead origin").crm
+    with pytest.raises(CrmRejected, match="Unknown field"):
+        Pipeline(crm).sync(make_call("c-400", PHONE))
+
+
+def test_c3_build_crm_reads_environment() -> None:
+    env = {
+        "NETHUNT_EMAIL": EMAIL,
+        "NETHUNT_CONTACTS_FOLDER_ID": "c1",
+        "NETHUNT_DEALS_FOLDER_ID": "d1",
+        "NETHUNT_TASKS_FOLDER_ID": "",
+        "NETHUNT_DEAL_FINAL_STAGES": "Wygrana, Przegrana",
+        "NETHUNT_FIELD_UTM_SOURCE": "Source UTM",
+    }
+    crm = build_crm("nethunt", "key", env)
+    assert isinstance(crm, NetHuntAdapter)
+    config = NetHuntConfig.from_env(env)
+    assert config.deal_final_stages == ("Wygrana", "Przegrana")
+    assert config.tasks_folder_id is None and config.deals_folder_id == "d1"
+    assert config.utm_source_field == "Source UTM" and config.utm_medium_field == "Kanał"
+
+
+def test_p1_contact_with_empty_name_field_is_still_found(world: NetHuntWorld) -> None:
+    record = world.fake.add_record(CONTACTS, {"Name": [], "Phone": [PHONE]})
+    contact = world.crm.find_contact(PHONE)
+    assert contact is not None and contact.crm_id == record and contact.name is None
