@@ -23,6 +23,7 @@ class Settings(BaseModel):
     call_queue_url: str = ""
     call_dlq_url: str = ""
     crm: Literal["builtin", "keycrm", "nethunt"] = "builtin"
+    crm_api_key_param: str = ""
     webhook_token_param: str = ""
     admin_token_param: str = ""
     # What the routing ping answers when nobody is responsible (R3); see README.

@@ -64,14 +64,25 @@ def accept_event(event: CallEvent, lambda_context: Any | None) -> dict[str, Any]
 
 def reset() -> None:
     _idempotent_accept.cache_clear()
+    build_crm.cache_clear()
 
 
+def _builtin_crm() -> CrmPort:
+    config = settings()
+    return BuiltinCrm(config.contacts_table, config.cards_table, config.tasks_table, config.calls_table)
+
+
+@lru_cache(maxsize=1)
 def build_crm() -> CrmPort:
-    """The CRM that receives the writes (C3)."""
+    """The CRM that receives the writes (C3), once per container: its rate limit must persist."""
     config = settings()
     if config.crm == "builtin":
-        return BuiltinCrm(config.contacts_table, config.cards_table, config.tasks_table, config.calls_table)
-    raise NotImplementedError(f"CRM {config.crm!r} is not wired yet")
+        return _builtin_crm()
+    from ringbridge import crm
+    from ringbridge.secrets import get_secret
+
+    api_key = get_secret(config.crm_api_key_param)
+    return crm.build_crm(config.crm, api_key, managers=DynamoEmployees(config.sip_mappings_table), builtin=_builtin_crm)
 
 
 def sync(call_id: str, crm: CrmPort | None = None) -> SyncOutcome:

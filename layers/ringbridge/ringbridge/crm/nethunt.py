@@ -125,7 +125,8 @@ class NetHuntConfig(BaseModel):
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> NetHuntConfig:
-        return cls.model_validate({field: env[name] for field, name in ENV_NAMES.items() if name in env})
+        # An empty value (a template parameter left blank) means "use the default".
+        return cls.model_validate({field: env[name] for field, name in ENV_NAMES.items() if env.get(name)})
 
 
 def _values(value: Any) -> list[Any]:
