@@ -27,6 +27,13 @@ class Settings(BaseModel):
     routing_no_target: Literal["empty", "omit", "not_found"] = "empty"
     routing_store_timeout_ms: int = Field(default=400, ge=50, le=5000)
     max_body_bytes: int = Field(default=65536, ge=1024)
+    # CRM-facing API: click-to-call through Ringostat's REST API (X1) or a softphone deep link (X2).
+    ringostat_api_url: str = "https://api.ringostat.net"
+    ringostat_auth_key_param: str = ""
+    ringostat_project_id_param: str = ""
+    ringostat_timeout_ms: int = Field(default=5000, ge=100, le=8000)
+    deep_link: bool = False
+    api_key_cache_seconds: int = Field(default=60, ge=0, le=900)
 
     @classmethod
     def from_env(cls) -> Settings:
