@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,6 +69,8 @@ def local_stack() -> Iterator[RunningStack]:
     if not output or output[-1].strip() != "READY":
         process.kill()
         pytest.fail("local stack did not start:\n" + "".join(output))
+    # Keep reading its output: a full pipe would block the stack's next log line (and so its answer).
+    threading.Thread(target=lambda: output.extend(process.stdout or []), name="stack-output", daemon=True).start()
     yield RunningStack(
         f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", "e2e-webhook-secret", "e2e-admin-secret", output
     )

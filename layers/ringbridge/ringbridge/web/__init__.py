@@ -146,6 +146,7 @@ def api_key_auth(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -
 
     Only ``GET /`` (the HTML page a browser opens) also takes the key as ``?key=…``.
     """
+    logger.remove_keys(["api_client"])  # a warm container's previous caller
     key = presented_api_key(app, allow_query=_is_page_request(app))
     if not key or len(key) > MAX_API_KEY_LENGTH:
         return error_response(401, "unauthorized")
