@@ -1,7 +1,8 @@
-"""Admin routes: the employee mapping (C2) and the contact seed used by routing."""
+"""Admin routes: the employee mapping (C2), the contact seed used by routing, the CRM API's keys."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import unquote
 
@@ -14,11 +15,12 @@ from ringbridge.domain.employees import EmployeeKeyKind, EmployeeMapping
 from ringbridge.domain.errors import InvalidInput, NotFound
 from ringbridge.domain.phones import normalize_phone
 from ringbridge.observability import logger
+from ringbridge.storage.api_clients import ApiClientCreate, DynamoApiClients
 from ringbridge.storage.builtin_crm import BuiltinCrm
 from ringbridge.storage.calls import DynamoCalls
 from ringbridge.storage.contacts import DynamoContacts
 from ringbridge.storage.employees import DynamoEmployees
-from ringbridge.web import HttpResponse, admin_auth, json_body, json_response, new_resolver
+from ringbridge.web import HttpResponse, admin_auth, forget_api_keys, json_body, json_response, new_resolver
 
 app = new_resolver(auth=admin_auth)
 
@@ -109,6 +111,26 @@ def get_call(call_id: str) -> HttpResponse:
     if record is None:
         raise NotFound(f"no call {unquote(call_id)}")
     return json_response(200, record.model_dump(mode="json"))
+
+
+@app.post("/admin/api-clients")
+def create_api_client() -> HttpResponse:
+    """A new key for a CRM-facing API client: shown once here, only its sha256 is stored."""
+    request = ApiClientCreate.model_validate(json_body(app))
+    created = DynamoApiClients(settings().api_clients_table).create(request.name)
+    logger.info("api client created", extra={"api_client": created.name, "key_id": created.key_id[:12]})
+    return json_response(201, created.model_dump())
+
+
+@app.delete("/admin/api-clients/<key_id>")
+def delete_api_client(key_id: str) -> HttpResponse:
+    """Revoke a key (warm containers may accept it for up to API_KEY_CACHE_SECONDS more)."""
+    if not re.fullmatch(r"[0-9a-f]{64}", key_id):
+        raise InvalidInput("invalid field 'key_id': the 64 hex digits returned when the key was created")
+    if not DynamoApiClients(settings().api_clients_table).delete(key_id):
+        raise NotFound("no API client with this key id")
+    forget_api_keys()
+    return Response(status_code=204)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,8 +63,8 @@ def local_stack_process(
     if not output or output[-1].strip() != "READY":
         process.kill()
         pytest.fail("local stack did not start:\n" + "".join(output))
-    # Keep reading its output so the pipe never fills up and blocks the stack.
-    drain = subprocess.Popen(["cat"], stdin=process.stdout, stdout=subprocess.DEVNULL)
+    # Keep reading its output: a full pipe would block the stack's next log line (and so its answer).
+    threading.Thread(target=lambda: output.extend(process.stdout or []), name="stack-output", daemon=True).start()
     try:
         yield RunningStack(
             f"http://127.0.0.1:{port}",
@@ -78,7 +79,6 @@ def local_stack_process(
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
-        drain.kill()
 
 
 @pytest.fixture(scope="session")

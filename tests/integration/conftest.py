@@ -135,3 +135,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsStack]:
         reset_caches()
     # Nothing cached may outlive the mock.
     os.environ.pop("AWS_ENDPOINT_URL", None)
+
+
+@pytest.fixture
+def api(aws: AwsStack) -> Iterator[Any]:
+    """A CRM-facing API client with its own key (tests/integration/crm_api_helpers.py)."""
+    from ringbridge.web import forget_api_keys
+    from tests.integration.crm_api_helpers import new_api
+
+    yield new_api(aws)
+    forget_api_keys()

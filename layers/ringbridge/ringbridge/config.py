@@ -35,6 +35,13 @@ class Settings(BaseModel):
     # The worker's own retry delay (doubles per receive) and SQS's maxReceiveCount, for the logs.
     retry_base_seconds: int = Field(default=5, ge=0, le=300)
     max_receive_count: int = Field(default=5, ge=1)
+    # CRM-facing API: click-to-call through Ringostat's REST API (X1) or a softphone deep link (X2).
+    ringostat_api_url: str = "https://api.ringostat.net"
+    ringostat_auth_key_param: str = ""
+    ringostat_project_id_param: str = ""
+    ringostat_timeout_ms: int = Field(default=5000, ge=100, le=8000)
+    deep_link: bool = False
+    api_key_cache_seconds: int = Field(default=60, ge=0, le=900)
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -23,3 +23,23 @@ class Conflict(DomainError):
 
 class UnknownEmployee(DomainError):
     """A reference names an employee that is not mapped (HTTP 422)."""
+
+
+class Unprocessable(DomainError):
+    """The request is well formed but names something that cannot be used (HTTP 422)."""
+
+
+class PreconditionRequired(DomainError):
+    """A conditional request came without its condition, e.g. no ``If-Match`` (HTTP 428)."""
+
+
+class UpstreamFailed(DomainError):
+    """A service we depend on refused or failed the request (HTTP 502)."""
+
+
+class UpstreamTimeout(DomainError):
+    """A service we depend on did not answer in time (HTTP 504)."""
+
+
+class Unavailable(DomainError):
+    """A dependency (secrets store, database) cannot be reached right now (HTTP 503)."""

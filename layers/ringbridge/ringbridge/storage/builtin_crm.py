@@ -190,12 +190,14 @@ class BuiltinCrm:
         }
         present = {key: value for key, value in links.items() if value is not None}
         if present:
+            # The version moves too: a comment saved meanwhile (PATCH with If-Match) must not undo these links.
             self.dynamodb.update_item(
                 TableName=self.calls_table,
                 Key={"call_id": {"S": call.call_id}},
-                UpdateExpression="SET " + ", ".join(f"#{key} = :{key}" for key in present),
+                UpdateExpression="SET " + ", ".join(f"#{key} = :{key}" for key in present) + ", version = version + :one",
+                ConditionExpression="attribute_exists(call_id)",
                 ExpressionAttributeNames={f"#{key}": key for key in present},
-                ExpressionAttributeValues={f":{key}": {"S": value} for key, value in present.items()},
+                ExpressionAttributeValues={**{f":{key}": {"S": value} for key, value in present.items()}, ":one": {"N": "1"}},
             )
         if contact is not None:
             self._remember_last_call(call, contact)

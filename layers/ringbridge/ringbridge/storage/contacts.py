@@ -23,8 +23,8 @@ class DynamoContacts:
     def dynamodb(self) -> Any:
         return self._dynamodb or client("dynamodb")
 
-    def get(self, phone: str) -> Contact | None:
-        item = self.dynamodb.get_item(TableName=self.table, Key={"phone": {"S": phone}}).get("Item")
+    def get(self, phone: str, consistent: bool = False) -> Contact | None:
+        item = self.dynamodb.get_item(TableName=self.table, Key={"phone": {"S": phone}}, ConsistentRead=consistent).get("Item")
         return Contact.model_validate(from_item(item)) if item else None
 
     def upsert(self, phone: str, name: str | None, responsible_employee_id: str | None, route_to: str | None) -> Contact:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -17,9 +18,21 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from pydantic import ValidationError
 
 from ringbridge.config import settings
-from ringbridge.domain.errors import Conflict, DomainError, InvalidInput, NotFound, UnknownEmployee
+from ringbridge.domain.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    PreconditionRequired,
+    Unavailable,
+    UnknownEmployee,
+    Unprocessable,
+    UpstreamFailed,
+    UpstreamTimeout,
+)
 from ringbridge.observability import logger
 from ringbridge.secrets import get_secret
+from ringbridge.storage.api_clients import DynamoApiClients, hash_api_key
 
 HttpResponse = Response[Any]
 
@@ -28,6 +41,11 @@ _STATUS_OF: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     UnknownEmployee: 422,
+    Unprocessable: 422,
+    PreconditionRequired: 428,
+    UpstreamFailed: 502,
+    Unavailable: 503,
+    UpstreamTimeout: 504,
 }
 
 
@@ -83,6 +101,64 @@ def _token_middleware(parameter: Callable[[], str], *, allow_query: bool) -> Cal
 
 webhook_auth = _token_middleware(lambda: settings().webhook_token_param, allow_query=True)
 admin_auth = _token_middleware(lambda: settings().admin_token_param, allow_query=False)
+
+
+# ---------------------------------------------------------------- API keys (CRM-facing routes)
+MAX_API_KEY_LENGTH = 256
+_API_KEY_CACHE_SIZE = 1024
+# sha256 hex of a key -> (monotonic expiry, client name or None when unknown)
+_api_key_cache: dict[str, tuple[float, str | None]] = {}
+
+
+def forget_api_keys() -> None:
+    """Drop the per-container cache (tests; a deleted key stops working here at once)."""
+    _api_key_cache.clear()
+
+
+def presented_api_key(app: APIGatewayHttpResolver, *, allow_query: bool) -> str:
+    """The key of ``Authorization: Bearer …``, ``X-Api-Key: …`` or, where allowed, ``?key=…``."""
+    event = app.current_event
+    key = presented_token(app, allow_query=False) or (event.headers.get("x-api-key") or "").strip()
+    if not key and allow_query:
+        key = (event.query_string_parameters or {}).get("key", "")
+    return key
+
+
+def _api_client_of(key_hash: str) -> str | None:
+    now = time.monotonic()
+    cached = _api_key_cache.get(key_hash)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    client_name = DynamoApiClients(settings().api_clients_table).name_of(key_hash)
+    if len(_api_key_cache) >= _API_KEY_CACHE_SIZE:
+        _api_key_cache.clear()
+    _api_key_cache[key_hash] = (now + settings().api_key_cache_seconds, client_name)
+    return client_name
+
+
+def _is_page_request(app: APIGatewayHttpResolver) -> bool:
+    event = app.current_event
+    return event.http_method == "GET" and event.path == "/"
+
+
+def api_key_auth(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> HttpResponse:
+    """Per-client API keys, stored hashed in the API-clients table, looked up once a minute per container.
+
+    Only ``GET /`` (the HTML page a browser opens) also takes the key as ``?key=…``.
+    """
+    logger.remove_keys(["api_client"])  # a warm container's previous caller
+    key = presented_api_key(app, allow_query=_is_page_request(app))
+    if not key or len(key) > MAX_API_KEY_LENGTH:
+        return error_response(401, "unauthorized")
+    try:
+        client_name = _api_client_of(hash_api_key(key))
+    except Exception:  # noqa: BLE001 - the key store is down: refuse, fast and quietly
+        logger.exception("api key store unavailable")
+        return error_response(503, "service unavailable")
+    if client_name is None:
+        return error_response(401, "unauthorized")
+    logger.append_keys(api_client=client_name)
+    return next_middleware(app)
 
 
 def body_limit(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> HttpResponse:
