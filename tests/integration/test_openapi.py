@@ -107,6 +107,19 @@ def scenario(aws: AwsStack, api: Api) -> list[tuple[str, str, int, Any]]:
     record("GET", "/admin/contacts/{phone}", aws.admin("GET", f"/admin/contacts/{PHONE}"))
     routing = aws.http.post("/ringostat/routing", query_string={"token": WEBHOOK_TOKEN}, json={"from": PHONE})
     record("POST", "/ringostat/routing", routing)
+    event = {"call_id": "doc-1", "event": "after_call", "direction": "in", "caller": "+48 601 555 001", "status": "NO ANSWER"}
+    record("POST", "/ringostat/events", aws.http.post("/ringostat/events", query_string={"token": WEBHOOK_TOKEN}, json=event))
+    bad = {**event, "caller": "+48 000"}
+    record("POST", "/ringostat/events", aws.http.post("/ringostat/events", query_string={"token": WEBHOOK_TOKEN}, json=bad))
+    link = {"call_id": "doc-1", "recording_url": "https://app.ringostat.com/recordings/doc-1.ogg?token=t"}
+    record(
+        "POST", "/ringostat/recordings", aws.http.post("/ringostat/recordings", query_string={"token": WEBHOOK_TOKEN}, json=link)
+    )
+    aws.drain()
+    record("GET", "/admin/calls/{call_id}", aws.admin("GET", "/admin/calls/doc-1"))
+    record("GET", "/admin/calls/{call_id}", aws.admin("GET", "/admin/calls/nope"))
+    record("GET", "/admin/contacts/{phone}/cards", aws.admin("GET", "/admin/contacts/+48601555001/cards"))
+    record("GET", "/admin/contacts/{phone}/tasks", aws.admin("GET", "/admin/contacts/+48601555001/tasks"))
     return answers
 
 
