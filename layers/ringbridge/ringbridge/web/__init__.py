@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from ringbridge.config import settings
@@ -232,5 +233,13 @@ def new_resolver(auth: Callable[..., HttpResponse]) -> APIGatewayHttpResolver:
     @app.exception_handler(ValidationError)
     def _validation_error(error: ValidationError) -> HttpResponse:
         return json_response(400, describe_validation_error(error))
+
+    @app.exception_handler(BotoCoreError)
+    @app.exception_handler(ClientError)
+    def _aws_unavailable(error: Exception) -> HttpResponse:
+        # DynamoDB/SQS throttled, timed out or failed: a 5xx makes Ringostat (or the CRM) retry,
+        # and every write before it was conditional or idempotent, so the retry is safe.
+        logger.exception("AWS dependency failed", extra={"error": type(error).__name__})
+        return error_response(503, "temporarily unavailable; retry")
 
     return app

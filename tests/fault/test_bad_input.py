@@ -1,0 +1,159 @@
+"""Issue 6 fault suite: hostile and broken input on every route of template.yaml.
+
+Generated bodies (wrong types, missing fields, huge strings, invalid UTF-8, impossible
+numbers, injection strings) never cause a 5xx; a refused body is a 4xx with a reason and
+leaves nothing stored; and no log line ever carries a full phone number.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from local.template import HttpRoute, load_template
+from ringbridge.domain.calls import FIELD_ALIASES
+from tests.integration.conftest import ADMIN, WEBHOOK_TOKEN, AwsStack
+from tests.integration.pipeline_helpers import ANNA, after_call, counts
+
+ROUTES = load_template().routes()
+WRITE_ROUTES = [route for route in ROUTES if route.method in {"POST", "PUT", "PATCH"}]
+INJECTIONS = [
+    "' OR '1'='1",
+    '"; DROP TABLE calls; --',
+    "{{7*7}}",
+    "${jndi:ldap://example.invalid/a}",
+    "<script>alert(1)</script>",
+    "../../etc/passwd",
+    "\u202e\u0000",
+    "+48 000",
+    "+999 123456789",
+    "sip:" + "a" * 300 + "@pbx",
+    "9" * 40,
+]
+FIELD_NAMES = sorted(
+    {alias for aliases in FIELD_ALIASES.values() for alias in aliases} | {"name", "phone", "sip_accounts", "comment"}
+)
+SETTINGS = settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+
+values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=40)
+    | st.sampled_from(INJECTIONS)
+    | st.text(min_size=3000, max_size=3000),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+objects = st.dictionaries(st.sampled_from(FIELD_NAMES) | st.text(max_size=12), values, max_size=8)
+bodies = st.one_of(
+    objects.map(lambda body: json.dumps(body).encode()),
+    st.binary(max_size=300),  # mostly invalid UTF-8 and not JSON
+    st.sampled_from(INJECTIONS).map(str.encode),
+    st.lists(values, max_size=3).map(lambda body: json.dumps(body).encode()),
+)
+
+
+def credentials(route: HttpRoute, api_key: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Valid credentials for the route's kind, so the handler itself meets the input."""
+    if route.path.startswith("/ringostat/"):
+        return {}, {"token": WEBHOOK_TOKEN}
+    if route.path.startswith("/admin/"):
+        return dict(ADMIN), {}
+    return {"X-Api-Key": api_key}, {}
+
+
+def concrete(path: str, value: str) -> str:
+    return re.sub(r"\{\w+\+?\}", quote(value, safe=""), path)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.route_key)
+@SETTINGS
+@given(
+    body=bodies,
+    path_value=st.sampled_from([*INJECTIONS, "x" * 400, "%00", "anna"]),
+    content_type=st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain"]),
+)
+def test_no_route_answers_5xx_to_hostile_input(
+    aws: AwsStack, api: Any, route: HttpRoute, body: bytes, path_value: str, content_type: str
+) -> None:
+    headers, query = credentials(route, api.key)
+    response = aws.http.open(
+        concrete(route.path, path_value),
+        method=route.method,
+        data=body,
+        headers={**headers, "Content-Type": content_type},
+        query_string=query,
+    )
+    assert response.status_code < 500, (route.route_key, response.status_code, response.get_data()[:300])
+    if 400 <= response.status_code < 500 and response.is_json:
+        assert response.json.get("message"), "a refusal says why"
+
+
+# Bodies that each write route must refuse: the one field it cannot do without is missing.
+REQUIRED = {
+    "POST /ringostat/routing": {"from"},
+    "POST /ringostat/events": {"call_id", "uniqueid", "cdr_id"},
+    "POST /ringostat/recordings": {"call_id", "uniqueid", "cdr_id"},
+    "PUT /admin/employees/{employee_id}": {"name"},
+    "POST /contacts": {"phone"},
+    "POST /cards": {"phone"},
+    "POST /calls/outgoing": {"phone"},
+}
+
+
+@pytest.mark.parametrize("route_key", sorted(REQUIRED))
+@SETTINGS
+@given(body=objects)
+def test_refused_writes_store_nothing(aws: AwsStack, api: Any, route_key: str, body: dict[str, Any]) -> None:
+    route = next(route for route in ROUTES if route.route_key == route_key)
+    body = {key: value for key, value in body.items() if key not in REQUIRED[route_key]}
+    headers, query = credentials(route, api.key)
+    before = counts(aws), aws.queue_depth("CallQueue"), len(aws.admin("GET", "/admin/employees").json["employees"])
+    response = aws.http.open(concrete(route.path, "anna"), method=route.method, json=body, headers=headers, query_string=query)
+    assert 400 <= response.status_code < 500, (route_key, response.status_code, response.get_data()[:300])
+    assert response.json["message"]
+    after = counts(aws), aws.queue_depth("CallQueue"), len(aws.admin("GET", "/admin/employees").json["employees"])
+    assert after == before
+
+
+@pytest.mark.parametrize("route", WRITE_ROUTES, ids=lambda route: route.route_key)
+def test_a_one_megabyte_body_is_413(aws: AwsStack, api: Any, route: HttpRoute) -> None:
+    headers, query = credentials(route, api.key)
+    body = json.dumps({"call_id": "c1", "pad": "x" * 1_048_576})
+    response = aws.http.open(
+        concrete(route.path, "anna"),
+        method=route.method,
+        data=body,
+        headers={**headers, "Content-Type": "application/json"},
+        query_string=query,
+    )
+    assert response.status_code == 413
+    assert counts(aws)["calls"] == 0
+
+
+FULL_NUMBER = re.compile(r"\+?\d{7,}")
+
+
+def test_no_log_line_carries_a_full_phone_number(aws: AwsStack, capsys: pytest.CaptureFixture[str]) -> None:
+    """What the functions print is what CloudWatch keeps: it is checked line by line."""
+    aws.admin("PUT", "/admin/employees/anna", json={**ANNA, "fmc_number": "+48 602 000 111"})
+    aws.admin("PUT", "/admin/contacts/+48 601 555 001", json={"responsible_employee_id": "anna"})
+    aws.post_webhook("/ringostat/routing", json={"from": "+48 601 555 001", "state": "ping"})
+    aws.post_webhook("/ringostat/routing", json={"from": "+48 000", "state": "ping"})
+    aws.post_webhook("/ringostat/events", json=after_call("c1", "in", False, phone="+48601555002"))
+    aws.post_webhook("/ringostat/events", json=after_call("c2", "in", True, phone="+48601555003", connected_with="602000111"))
+    aws.drain()
+    logged = capsys.readouterr().out
+    assert "routing decision" in logged  # the handlers did log
+    for line in logged.splitlines():
+        assert not FULL_NUMBER.search(line), line
