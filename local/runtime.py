@@ -35,6 +35,26 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+def reset_function_state() -> None:
+    """Forget what the functions cache per container (settings, clients, secrets, CRM).
+
+    A new moto (each test, or a second local stack in one process) is a new "container".
+    """
+    from aws_lambda_powertools.utilities import parameters
+
+    from ringbridge import pipeline
+    from ringbridge.config import settings, sync_rules
+    from ringbridge.secrets import reset_secrets
+    from ringbridge.storage.aws import reset_clients
+
+    settings.cache_clear()
+    sync_rules.cache_clear()
+    pipeline.reset()
+    reset_clients()
+    reset_secrets()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+
+
 def add_layers_to_path(template: Template) -> None:
     """Put each layer's source where Lambda's /opt/python would be: on sys.path."""
     for layer in template.layer_dirs():

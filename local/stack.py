@@ -12,7 +12,7 @@ from typing import Any
 from local.gateway import Gateway
 from local.poller import QueuePoller
 from local.resources import REGION, create_resources, function_environment
-from local.runtime import LocalFunction, add_layers_to_path
+from local.runtime import LocalFunction, add_layers_to_path, reset_function_state
 from local.template import Template, load_template
 
 DEFAULT_SECRETS = {
@@ -44,6 +44,8 @@ class LocalStack:
     environment: dict[str, str] = field(default_factory=dict)
     # Like `sam deploy --parameter-overrides`: template parameters for this run.
     parameters: dict[str, str] = field(default_factory=dict)
+    # False: nothing feeds the queue to the worker until someone calls ``worker_poller().poll_once()``.
+    run_pollers: bool = True
 
     def start(self) -> LocalStack:
         import boto3
@@ -78,14 +80,16 @@ class LocalStack:
                 ssm.put_parameter(Name=parameter, Value=local_secret(key), Type="SecureString", Overwrite=True)
 
         add_layers_to_path(self.template)
-        functions = {spec.logical_id: LocalFunction(spec) for spec in self.template.functions()}
-        for function in functions.values():
+        reset_function_state()  # a new stack is a new set of containers
+        self.functions = {spec.logical_id: LocalFunction(spec) for spec in self.template.functions()}
+        for function in self.functions.values():
             for trigger in function.spec.sqs_triggers:
                 queue = attributes[trigger.queue]
-                poller = QueuePoller(self.sqs, queue["QueueUrl"], queue["Arn"], trigger, function)
-                self.pollers.append(poller)
+                self.pollers.append(QueuePoller(self.sqs, queue["QueueUrl"], queue["Arn"], trigger, function))
+        if self.run_pollers:
+            for poller in self.pollers:
                 poller.start()
-        self.gateway = Gateway(functions, self.template.routes())
+        self.gateway = Gateway(self.functions, self.template.routes())
         self._http = make_server(self.host, self.port, self.gateway, threaded=True)
         self.port = int(self._http.server_port)
         self._http_thread = threading.Thread(target=self._http.serve_forever, name="gateway", daemon=True)
@@ -110,6 +114,10 @@ class LocalStack:
         if hasattr(self, "_http"):
             self._http.shutdown()
         if hasattr(self, "_moto"):
+            # moto keeps its data per process: a later stack in this process must start empty.
+            import requests
+
+            requests.post(f"http://127.0.0.1:{self.moto_port}/moto-api/reset", timeout=10)
             self._moto.stop()
 
     def __enter__(self) -> LocalStack:

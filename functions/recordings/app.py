@@ -8,20 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
-
 from ringbridge import pipeline
 from ringbridge.config import settings
 from ringbridge.domain.calls import Moment, parse_call_event
 from ringbridge.observability import logger
-from ringbridge.web import HttpResponse, error_response, json_response, new_resolver, request_payload, webhook_auth
+from ringbridge.web import HttpResponse, json_response, new_resolver, request_payload, webhook_auth
 
 app = new_resolver(auth=webhook_auth)
-
-
-@app.exception_handler(IdempotencyAlreadyInProgressError)
-def _same_link_in_flight(_: IdempotencyAlreadyInProgressError) -> HttpResponse:
-    return error_response(409, "the same recording link is being processed; retry")
 
 
 @app.post("/ringostat/recordings")

@@ -13,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from ringbridge.config import settings
 from ringbridge.domain.phones import mask_phone
 from ringbridge.domain.routing import RoutingDecision, RoutingPing, route_ping
-from ringbridge.observability import logger, metrics
+from ringbridge.observability import logger, metrics, publish_metrics
 from ringbridge.storage.contacts import DynamoRouteLookup
 from ringbridge.web import HttpResponse, error_response, json_response, new_resolver, request_payload, webhook_auth
 
@@ -49,6 +49,8 @@ def _record(phone: str, decision: RoutingDecision) -> None:
     logger.info("routing decision", extra={"caller": mask_phone(phone), "outcome": outcome})
 
 
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return app.resolve(event, context)
+    try:
+        return app.resolve(event, context)
+    finally:
+        publish_metrics()

@@ -20,7 +20,7 @@ def _phone(index: int) -> str:
 
 
 def run(count: int) -> dict[str, Any]:
-    with LocalStack(port=0, moto_port=0) as stack:
+    with LocalStack(port=0, moto_port=0, parameters={"LogLevel": "WARNING"}) as stack:
         stack.gateway.access_log = False
         admin = {"Authorization": f"Bearer {stack.secrets['ADMIN_TOKEN']}"}
         session = requests.Session()

@@ -101,6 +101,7 @@ class FakeCrmServer:
         self._fail_next = 0
         self.failing = False
         self.fail_status = 500
+        self.delay_seconds = 0.0  # a slow CRM: every answer waits this long
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""
@@ -160,6 +161,8 @@ class FakeCrmServer:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         request = Request(environ)
         body = request.get_data(cache=True)
+        if self.delay_seconds:
+            time.sleep(self.delay_seconds)
         response = self._answer(request)
         with self.lock:
             self.exchanges.append(

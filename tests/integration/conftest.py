@@ -15,30 +15,13 @@ from werkzeug.test import Client, TestResponse
 from local.gateway import Gateway
 from local.poller import QueuePoller
 from local.resources import create_resources, function_environment
-from local.runtime import LocalFunction, add_layers_to_path, load_module
+from local.runtime import LocalFunction, add_layers_to_path, load_module, reset_function_state
 from local.stack import DEFAULT_SECRETS
 from local.template import Template, load_template
 
 WEBHOOK_TOKEN = DEFAULT_SECRETS["WEBHOOK_TOKEN"]
 ADMIN_TOKEN = DEFAULT_SECRETS["ADMIN_TOKEN"]
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-
-
-def reset_caches() -> None:
-    """Each test gets a fresh moto: forget clients, secrets and settings cached per container."""
-    from aws_lambda_powertools.utilities import parameters
-
-    from ringbridge import pipeline
-    from ringbridge.config import settings, sync_rules
-    from ringbridge.secrets import reset_secrets
-    from ringbridge.storage.aws import reset_clients
-
-    settings.cache_clear()
-    sync_rules.cache_clear()
-    pipeline.reset()
-    reset_clients()
-    reset_secrets()
-    parameters.clear_caches()
 
 
 def _refuse_scan(**_: Any) -> None:
@@ -133,7 +116,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsStack]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     template = load_template()
     with mock_aws():
-        reset_caches()
+        reset_function_state()
         # No request path may Scan: any Scan by ringbridge's clients fails the test (tests' own reads
         # use boto3's default session and are not counted).
         from ringbridge.storage.aws import _session
@@ -152,7 +135,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsStack]:
         functions = {spec.logical_id: LocalFunction(spec) for spec in template.functions()}
         gateway = Gateway(functions, template.routes(), access_log=False)
         yield AwsStack(template, environment, Client(gateway), functions, attributes)
-        reset_caches()
+        reset_function_state()
         _session().events.unregister("before-call.dynamodb.Scan", unique_id="ringbridge-no-scan")
     # Nothing cached may outlive the mock.
     os.environ.pop("AWS_ENDPOINT_URL", None)

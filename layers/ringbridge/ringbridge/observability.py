@@ -19,3 +19,13 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(logger_formatter=MaskingFormatter())
 metrics = Metrics()
+
+
+def publish_metrics() -> None:
+    """Flush this invocation's metrics (EMF on stdout), and drop them when metrics are disabled.
+
+    Powertools keeps a disabled run's metrics and prints them once 100 pile up; the local
+    stack disables metrics, so they are cleared here after every invocation.
+    """
+    metrics.flush_metrics()
+    metrics.clear_metrics()

@@ -14,6 +14,7 @@ from typing import Any
 from ringbridge.config import settings, sync_rules
 from ringbridge.domain.calls import CallEvent
 from ringbridge.domain.crm import CrmPort
+from ringbridge.domain.errors import Conflict
 from ringbridge.domain.sync import SyncOutcome, sync_call
 from ringbridge.storage.aws import client
 from ringbridge.storage.builtin_crm import BuiltinCrm
@@ -44,7 +45,8 @@ def _idempotent_accept() -> tuple[Callable[..., dict[str, Any]], Any]:
         idempotent_function,
     )
 
-    persistence = DynamoDBPersistenceLayer(table_name=settings().dedup_table)
+    # Our shared client: one session, our timeouts and retries, and counted by the same hooks.
+    persistence = DynamoDBPersistenceLayer(table_name=settings().dedup_table, boto3_client=client("dynamodb"))
     # The key is the hash of the parsed event (not the raw body): key order, spacing or an
     # alias name cannot make a replay look new. The prefix survives function renames.
     config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_SECONDS)
@@ -56,10 +58,16 @@ def _idempotent_accept() -> tuple[Callable[..., dict[str, Any]], Any]:
 
 def accept_event(event: CallEvent, lambda_context: Any | None) -> dict[str, Any]:
     """Store (merge) the event into its call record and queue it, once per distinct event."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
     accept, config = _idempotent_accept()
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)
-    return accept(event=event)
+    try:
+        return accept(event=event)
+    except IdempotencyAlreadyInProgressError as error:
+        # A parallel delivery of the same event is being stored: a 409 makes Ringostat re-send it.
+        raise Conflict("the same event is being processed; retry") from error
 
 
 def reset() -> None:

@@ -6,10 +6,13 @@ import threading
 from functools import cache
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+@cache
+def _codec() -> tuple[Any, Any]:
+    # boto3 is imported on first use, not at import: a cold start pays for it only when it needs it.
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
 
 
 _creating = threading.Lock()
@@ -44,11 +47,13 @@ def reset_clients() -> None:
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
     """A plain dict to DynamoDB's attribute map; ``None`` values are left out."""
-    return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
+    serializer, _ = _codec()
+    return {key: serializer.serialize(value) for key, value in values.items() if value is not None}
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+    _, deserializer = _codec()
+    return {key: _plain(deserializer.deserialize(value)) for key, value in item.items()}
 
 
 def _plain(value: Any) -> Any:
