@@ -30,7 +30,8 @@ def timed_out(operation: str) -> ReadTimeoutError:
 @contextmanager
 def failing(event: str, error: Callable[[str], Exception], times: int | None = None) -> Iterator[list[str]]:
     """Make ``before-call.<service>.<Operation>`` raise ``error`` (``times`` times, or always)."""
-    from ringbridge.storage.aws import _session, reset_clients
+    from local.runtime import reset_function_state
+    from ringbridge.storage.aws import _session
 
     raised: list[str] = []
 
@@ -41,12 +42,12 @@ def failing(event: str, error: Callable[[str], Exception], times: int | None = N
 
     session = _session()
     session.events.register(event, fail, unique_id=f"fault-{event}")
-    reset_clients()  # clients copy the session's hooks when they are created
+    reset_function_state()  # clients copy the session's hooks when they are created: make new ones
     try:
         yield raised
     finally:
         session.events.unregister(event, unique_id=f"fault-{event}")
-        reset_clients()
+        reset_function_state()
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from typing import Any
 from ringbridge.config import settings, sync_rules
 from ringbridge.domain.calls import CallEvent
 from ringbridge.domain.crm import CrmPort
-from ringbridge.domain.errors import Conflict
+from ringbridge.domain.errors import Conflict, Unavailable
 from ringbridge.domain.sync import SyncOutcome, sync_call
 from ringbridge.storage.aws import client
 from ringbridge.storage.builtin_crm import BuiltinCrm
@@ -58,7 +58,10 @@ def _idempotent_accept() -> tuple[Callable[..., dict[str, Any]], Any]:
 
 def accept_event(event: CallEvent, lambda_context: Any | None) -> dict[str, Any]:
     """Store (merge) the event into its call record and queue it, once per distinct event."""
-    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyPersistenceLayerError,
+    )
 
     accept, config = _idempotent_accept()
     if lambda_context is not None:
@@ -68,6 +71,9 @@ def accept_event(event: CallEvent, lambda_context: Any | None) -> dict[str, Any]
     except IdempotencyAlreadyInProgressError as error:
         # A parallel delivery of the same event is being stored: a 409 makes Ringostat re-send it.
         raise Conflict("the same event is being processed; retry") from error
+    except IdempotencyPersistenceLayerError as error:
+        # The dedup table is throttled or unreachable: a 5xx, so Ringostat re-sends the event.
+        raise Unavailable("temporarily unavailable; retry") from error
 
 
 def reset() -> None:

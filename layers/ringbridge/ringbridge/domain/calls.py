@@ -168,15 +168,11 @@ class Utm(BaseModel):
     content: str | None = None
 
 
-class CallEvent(BaseModel):
-    """One webhook delivery, parsed and normalised (numbers in E.164, words in enums)."""
-
-    model_config = ConfigDict(frozen=True)
+class CallFacts(BaseModel):
+    """What Ringostat tells about a call: carried by each event, merged on the record."""
 
     call_id: str
-    moment: Moment
     direction: Direction | None = None
-    client_phone: str | None = None
     tracking_number: str | None = None
     employee_id: str | None = None
     sip_account: str | None = None
@@ -193,6 +189,15 @@ class CallEvent(BaseModel):
     landing_page: str | None = None
     project_id: str | None = None
     extra: dict[str, str] = Field(default_factory=dict)
+
+
+class CallEvent(CallFacts):
+    """One webhook delivery, parsed and normalised (numbers in E.164, words in enums)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    moment: Moment
+    client_phone: str | None = None
 
 
 def _pick(payload: dict[str, Any], field: str) -> str | None:
@@ -380,35 +385,17 @@ def parse_call_event(payload: dict[str, Any], default_country: str, timezone: st
     )
 
 
-class CallRecord(BaseModel):
+class CallRecord(CallFacts):
     """The one record of a call (L2), merged from every event about it."""
 
     model_config = ConfigDict(extra="ignore")
 
-    call_id: str
-    direction: Direction | None = None
     other_party: str | None = None
-    tracking_number: str | None = None
-    status: CallStatus | None = None
-    raw_status: str | None = None
-    started_at: str | None = None
     call_day: str | None = None
-    duration: int | None = None
-    talk_time: int | None = None
-    wait_time: int | None = None
-    recording_url: str | None = None
-    utm: Utm = Field(default_factory=Utm)
-    keyword: str | None = None
-    landing_page: str | None = None
-    project_id: str | None = None
-    employee_id: str | None = None
-    sip_account: str | None = None
-    fmc_number: str | None = None
     # True while started_at is only when ringbridge first heard of the call (no event carried it yet).
     started_at_estimated: bool = False
     moments: list[str] = Field(default_factory=list)
     moment_rank: int = 0
-    extra: dict[str, str] = Field(default_factory=dict)
     # Set by the CRM sync (the call's place in the CRM):
     contact_id: str | None = None
     contact_name: str | None = None

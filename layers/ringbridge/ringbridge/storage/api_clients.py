@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ringbridge.storage.aws import client
+from ringbridge.storage.aws import DynamoStore
 from ringbridge.storage.contacts import utc_now
 
 KEY_PREFIX = "rbk_"
@@ -38,15 +37,7 @@ def new_api_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-class DynamoApiClients:
-    def __init__(self, table: str, dynamodb: Any | None = None) -> None:
-        self.table = table
-        self._dynamodb = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        return self._dynamodb or client("dynamodb")
-
+class DynamoApiClients(DynamoStore):
     def create(self, name: str) -> NewApiClient:
         """A new key: returned once, only its hash is stored (the hash is the key's id)."""
         key = new_api_key()

@@ -40,6 +40,18 @@ def client(service: str, timeout_ms: int | None = None) -> Any:
         return _session().client(service, config=config)
 
 
+class DynamoStore:
+    """A store over one DynamoDB table; it uses ringbridge's shared client unless given one."""
+
+    def __init__(self, table: str, dynamodb: Any | None = None) -> None:
+        self.table = table
+        self._dynamodb = dynamodb
+
+    @property
+    def dynamodb(self) -> Any:
+        return self._dynamodb or client("dynamodb")
+
+
 def reset_clients() -> None:
     """Forget cached clients (tests start a fresh moto for each case)."""
     client.cache_clear()

@@ -6,22 +6,14 @@ from typing import Any
 
 from ringbridge.domain.call_history import CallQuery, Cursor
 from ringbridge.domain.calls import CallRecord
-from ringbridge.storage.aws import client
+from ringbridge.storage.aws import DynamoStore
 from ringbridge.storage.calls import item_to_record
 
 # One page may walk several partitions (days) and filtered-out items; bound the work per request.
 MAX_QUERIES_PER_PAGE = 40
 
 
-class DynamoCallHistory:
-    def __init__(self, table: str, dynamodb: Any | None = None) -> None:
-        self.table = table
-        self._dynamodb = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        return self._dynamodb or client("dynamodb")
-
+class DynamoCallHistory(DynamoStore):
     def page(self, query: CallQuery) -> tuple[list[CallRecord], Cursor | None]:
         """Up to ``query.limit`` calls and the cursor of the next page (None at the end)."""
         partitions: list[str | None] = list(query.days) if query.index == "by_day" else [query.key_value]

@@ -7,7 +7,7 @@ from typing import Any
 
 from ringbridge.domain.calls import CallEvent, CallRecord, merge
 from ringbridge.domain.errors import Conflict
-from ringbridge.storage.aws import client, from_item, to_item
+from ringbridge.storage.aws import DynamoStore, from_item, to_item
 
 MERGE_ATTEMPTS = 5
 
@@ -25,15 +25,7 @@ def item_to_record(item: dict[str, Any]) -> CallRecord:
     return CallRecord.model_validate(from_item(item))
 
 
-class DynamoCalls:
-    def __init__(self, table: str, dynamodb: Any | None = None) -> None:
-        self.table = table
-        self._dynamodb = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        return self._dynamodb or client("dynamodb")
-
+class DynamoCalls(DynamoStore):
     def get(self, call_id: str) -> CallRecord | None:
         item = self.dynamodb.get_item(TableName=self.table, Key={"call_id": {"S": call_id}}, ConsistentRead=True).get("Item")
         return item_to_record(item) if item else None

@@ -7,22 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ringbridge.domain.contacts import Contact
-from ringbridge.storage.aws import client, from_item
+from ringbridge.storage.aws import DynamoStore, client, from_item
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class DynamoContacts:
-    def __init__(self, table: str, dynamodb: Any | None = None) -> None:
-        self.table = table
-        self._dynamodb = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        return self._dynamodb or client("dynamodb")
-
+class DynamoContacts(DynamoStore):
     def get(self, phone: str, consistent: bool = False) -> Contact | None:
         item = self.dynamodb.get_item(TableName=self.table, Key={"phone": {"S": phone}}, ConsistentRead=consistent).get("Item")
         return Contact.model_validate(from_item(item)) if item else None

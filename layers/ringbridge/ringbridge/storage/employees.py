@@ -12,20 +12,12 @@ from typing import Any
 
 from ringbridge.domain.employees import Employee, EmployeeKeyKind, employee_key
 from ringbridge.domain.errors import Conflict
-from ringbridge.storage.aws import client, from_item, to_item
+from ringbridge.storage.aws import DynamoStore, from_item, to_item
 
 _CANONICAL_KIND = "employee"
 
 
-class DynamoEmployees:
-    def __init__(self, table: str, dynamodb: Any | None = None) -> None:
-        self.table = table
-        self._dynamodb = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        return self._dynamodb or client("dynamodb")
-
+class DynamoEmployees(DynamoStore):
     def _get_key(self, key: str) -> Employee | None:
         response = self.dynamodb.get_item(TableName=self.table, Key={"key": {"S": key}})
         item = response.get("Item")

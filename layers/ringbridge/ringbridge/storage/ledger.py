@@ -9,18 +9,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ringbridge.storage.aws import client
+from ringbridge.storage.aws import DynamoStore
 
 
-class DynamoLedger:
-    def __init__(self, table: str, dynamodb: Any | None = None) -> None:
-        self.table = table
-        self._dynamodb = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        return self._dynamodb or client("dynamodb")
-
+class DynamoLedger(DynamoStore):
     def claim(self, key: str, owner: str, ttl_seconds: int | None = None) -> bool:
         now = int(time.time())
         item: dict[str, Any] = {"id": {"S": key}, "owner": {"S": owner}}
