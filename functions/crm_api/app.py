@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, ConfigDict, Field
 
-from ringbridge.config import settings
+from ringbridge.config import settings, sync_rules
 from ringbridge.domain.call_history import (
     CommentChange,
     call_view,
@@ -226,7 +226,7 @@ def create_card() -> HttpResponse:
         call_id=body.call_id or f"api-{uuid.uuid4().hex}",
         phone=phone,
         contact=contact,
-        funnel_id=body.funnel_id or "default",
+        funnel_id=body.funnel_id or sync_rules().funnel_id,  # the pipeline's funnel (F1) unless named
         title=body.title or f"Call with {contact.name or 'a new client'}",
         manager=manager,
         summary="Opened from the CRM's call window",

@@ -299,7 +299,7 @@ def test_x3_card_only_when_no_active_card(aws: AwsStack, api: Api) -> None:
         "card_id": "card-ua0-1.2",
         "contact_id": contact_id,
         "title": "Quote",
-        "funnel_id": "default",
+        "funnel_id": "1",  # the pipeline's funnel (FunnelId) unless the request names one
         "active": True,
     }
     again = api("POST", "/cards", json={"phone": PHONE})
