@@ -8,8 +8,12 @@ STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/ringbridge/r
 # `sam build` needs the functions' runtime (python3.13) on PATH; with pyenv, expose it beside the default.
 PYENV_313 := $(shell pyenv versions --bare 2>/dev/null | grep '^3\.13' | tail -1)
 SAM_ENV := SAM_CLI_TELEMETRY=0 $(if $(PYENV_313),PYENV_VERSION=$(shell pyenv version-name 2>/dev/null):$(PYENV_313))
+# Security scanners in their own virtualenv: checkov pins boto3 exactly, which clashes with requirements-dev.txt.
+TOOLS_VENV := .venv-tools
+TOOLS := $(TOOLS_VENV)/bin
+TOOLS_STAMP := $(TOOLS_VENV)/.installed-$(shell cat requirements-tools.txt | sha1sum | cut -c1-12)
 
-.PHONY: install run test lint typecheck validate build pytest unit integration e2e bench clean
+.PHONY: install tools run test security audit lint typecheck validate build pytest unit integration e2e bench clean
 
 $(STAMP): requirements-dev.txt layers/ringbridge/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,10 +24,32 @@ $(STAMP): requirements-dev.txt layers/ringbridge/requirements.txt
 
 install: $(STAMP)
 
+$(TOOLS_STAMP): requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(TOOLS)/python -m pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	rm -f $(TOOLS_VENV)/.installed-*
+	touch $@
+
+tools: $(TOOLS_STAMP)
+
 run: install
 	$(BIN)/python -m local
 
-test: lint typecheck validate build pytest
+test: security lint typecheck validate build pytest
+
+# cfn-lint (informational checks too) and checkov (settings: .checkov.yaml) must be clean; every
+# suppression is in template.yaml with its reason. Then the dependency audit.
+security: install tools
+	$(BIN)/cfn-lint --include-checks I -- template.yaml
+	$(TOOLS)/checkov -d .
+	@$(MAKE) --no-print-directory audit
+
+# The shipped runtime fails the build on a known vulnerability; the dev tools are a report only.
+# Without the advisory database (no network) both warn loudly and pass: see scripts/pip_audit_gate.py.
+audit: tools
+	$(TOOLS)/python scripts/pip_audit_gate.py --fatal --pip-audit $(TOOLS)/pip-audit layers/ringbridge/requirements.txt
+	-$(TOOLS)/python scripts/pip_audit_gate.py --pip-audit $(TOOLS)/pip-audit requirements-dev.txt
 
 lint: install
 	$(BIN)/ruff check .
@@ -33,6 +59,7 @@ typecheck: install
 	$(BIN)/mypy
 	@# Every function is a module named `app`: check them one at a time.
 	@for handler in functions/*/app.py; do echo "mypy $$handler"; $(BIN)/mypy --config-file pyproject.toml $$handler || exit 1; done
+	$(BIN)/mypy --config-file pyproject.toml scripts/pip_audit_gate.py
 
 validate: install
 	$(SAM_ENV) $(BIN)/sam validate --lint
@@ -53,7 +80,7 @@ e2e: install
 	$(BIN)/python -m pytest tests/e2e
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
 bench: install
 	$(BIN)/python -m tests.bench
