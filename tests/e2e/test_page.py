@@ -59,6 +59,7 @@ def test_l1_l2_page_lists_calls_with_players_in_headless_chromium(local_stack: R
             page.select_option("select[name=status]", "missed")
             page.click("button[type=submit]")
             page.wait_for_selector("tr[data-call-id='page-1']", state="detached", timeout=10_000)
+            page.wait_for_selector("tr[data-call-id='page-2']", timeout=10_000)  # the filtered list has rendered
             assert rows.count() == 1
             page.select_option("select[name=status]", "")
             page.click("button[type=submit]")
