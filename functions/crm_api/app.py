@@ -7,8 +7,6 @@ Every route takes a per-client API key (``Authorization: Bearer …`` or ``X-Api
 from __future__ import annotations
 
 import re
-import time
-import uuid
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel, ConfigDict, Field
 
+from ringbridge import call_window
 from ringbridge.config import settings, sync_rules
 from ringbridge.domain.call_history import (
     CommentChange,
@@ -25,14 +24,11 @@ from ringbridge.domain.call_history import (
     parse_if_match,
 )
 from ringbridge.domain.contacts import Contact
-from ringbridge.domain.crm import CardDraft, ContactDraft
 from ringbridge.domain.errors import (
     InvalidInput,
     NotFound,
     PreconditionRequired,
     Unavailable,
-    UnknownEmployee,
-    Unprocessable,
 )
 from ringbridge.domain.phones import mask_phone, normalize_phone
 from ringbridge.observability import logger
@@ -42,7 +38,7 @@ from ringbridge.storage.aws import client
 from ringbridge.storage.builtin_crm import BuiltinCrm
 from ringbridge.storage.call_history import DynamoCallHistory
 from ringbridge.storage.calls import DynamoCalls
-from ringbridge.storage.contacts import DynamoContacts, utc_now
+from ringbridge.storage.contacts import DynamoContacts
 from ringbridge.storage.employees import DynamoEmployees
 from ringbridge.web import HttpResponse, api_key_auth, error_response, json_body, json_response, new_resolver
 
@@ -189,24 +185,12 @@ def create_contact() -> HttpResponse:
     """X3: create a contact from the call window; the same number again returns the existing one (200)."""
     body = ContactCreate.model_validate(json_body(app))
     phone = _phone("phone", body.phone)
-    contacts = _contacts()
-    existing = contacts.get(phone, consistent=True)
-    if existing is not None:
-        return json_response(200, contact_view(existing))
-    responsible = None
-    if body.responsible_employee_id:
-        responsible = _employees().get(body.responsible_employee_id)
-        if responsible is None:
-            raise UnknownEmployee(
-                f"invalid field 'responsible_employee_id': employee {body.responsible_employee_id} is not mapped"
-            )
-    draft = ContactDraft(call_id=f"api-{uuid.uuid4().hex}", phone=phone, name=body.name, source="CRM", responsible=responsible)
-    _crm().create_contact(draft)
-    created = contacts.get(phone, consistent=True)
-    if created is None:  # pragma: no cover - the conditional put either wrote it or found it
-        raise Unavailable("the contact could not be read back; retry")
-    logger.info("contact created", extra={"phone": mask_phone(phone)})
-    return json_response(201, contact_view(created))
+    contact, created = call_window.create_contact(
+        phone, body.name, body.responsible_employee_id, _contacts(), _employees(), _crm()
+    )
+    if created:
+        logger.info("contact created", extra={"phone": mask_phone(phone)})
+    return json_response(201 if created else 200, contact_view(contact))
 
 
 @app.post("/cards")
@@ -214,54 +198,24 @@ def create_card() -> HttpResponse:
     """X3: open a funnel card for the number, unless it has an active one (409 with that card)."""
     body = CardCreate.model_validate(json_body(app))
     phone = _phone("phone", body.phone)
-    crm = _crm()
-    contact = crm.find_contact(phone)
-    if contact is None:
-        raise Unprocessable("no contact with this number: create it first (POST /contacts)")
-    active = crm.find_active_card(phone, contact)
-    if active is not None:
-        return error_response(409, "this number already has an active card", card={"card_id": active.crm_id, "active": True})
-    manager = _employees().get(contact.responsible_employee_id) if contact.responsible_employee_id else None
-    draft = CardDraft(
-        call_id=body.call_id or f"api-{uuid.uuid4().hex}",
-        phone=phone,
-        contact=contact,
-        funnel_id=body.funnel_id or sync_rules().funnel_id,  # the pipeline's funnel (F1) unless named
-        title=body.title or f"Call with {contact.name or 'a new client'}",
-        manager=manager,
-        summary="Opened from the CRM's call window",
-    )
-    card = crm.create_card(draft)
-    logger.info("card created", extra={"phone": mask_phone(phone), "card_id": card.crm_id})
-    return json_response(
-        201,
-        {
-            "card_id": card.crm_id,
-            "contact_id": contact.crm_id,
-            "title": draft.title,
-            "funnel_id": draft.funnel_id,
-            "active": True,
-        },
-    )
+    funnel_id = body.funnel_id or sync_rules().funnel_id  # the pipeline's funnel (F1) unless named
+    try:
+        card = call_window.open_card(phone, body.title, funnel_id, body.call_id, _crm(), _employees())
+    except call_window.ActiveCardExists as exists:
+        return error_response(409, "this number already has an active card", card={"card_id": exists.card.crm_id, "active": True})
+    card_id = f"card-{card.call_id}"
+    logger.info("card created", extra={"phone": mask_phone(phone), "card_id": card_id})
+    body_out = {
+        "card_id": card_id,
+        "contact_id": card.contact.crm_id,
+        "title": card.title,
+        "funnel_id": card.funnel_id,
+        "active": True,
+    }
+    return json_response(201, body_out)
 
 
 # ---------------------------------------------------------------- click-to-call (X1, X2)
-def _remember_click_to_call(phone: str, employee_id: str, sip_account: str, mode: str) -> None:
-    """Who asked to call this number, for a day: ``click_to_call#<E.164>`` in the dedup table (TTL)."""
-    now = int(time.time())
-    client("dynamodb").put_item(
-        TableName=settings().dedup_table,
-        Item={
-            "id": {"S": f"click_to_call#{phone}"},
-            "employee_id": {"S": employee_id},
-            "sip_account": {"S": sip_account},
-            "mode": {"S": mode},
-            "requested_at": {"S": utc_now()},
-            "expiration": {"N": str(now + CLICK_TO_CALL_MEMORY_SECONDS)},
-        },
-    )
-
-
 def _ringostat() -> RingostatClient:
     config = settings()
     try:
@@ -273,34 +227,37 @@ def _ringostat() -> RingostatClient:
     return RingostatClient(config.ringostat_api_url, auth_key, project_id, config.ringostat_timeout_ms / 1000)
 
 
+def _remember(item: dict[str, Any]) -> None:
+    client("dynamodb").put_item(TableName=settings().dedup_table, Item=item)
+
+
 @app.post("/calls/outgoing")
 def start_outgoing_call() -> HttpResponse:
     body = OutgoingCall.model_validate(json_body(app))
     phone = _phone("phone", body.phone)
-    employee = _employees().get(body.employee_id)
-    if employee is None:
-        raise UnknownEmployee(f"invalid field 'employee_id': employee {body.employee_id} is not mapped")
-    sip_account = employee.routing_target
-    if sip_account is None:
-        raise Unprocessable(f"invalid field 'employee_id': employee {body.employee_id} has no SIP account to ring")
-    digits = phone.lstrip("+")
-    if settings().deep_link:
-        _remember_click_to_call(phone, employee.employee_id, sip_account, "deep_link")
-        logger.info("click-to-call deep link", extra={"phone": mask_phone(phone), "employee_id": employee.employee_id})
+    start = call_window.start_call(
+        phone,
+        body.employee_id,
+        settings().deep_link,
+        _employees(),
+        ring_manager_then_client=lambda extension, destination: _ringostat().outward_call(
+            extension=extension, destination=destination
+        ),
+        remember=_remember,
+    )
+    logger.info("click-to-call", extra={"phone": mask_phone(phone), "employee_id": start.employee_id, "mode": start.mode})
+    if start.mode == "deep_link":
         return json_response(
             200,
             {
                 "mode": "deep_link",
                 "phone": phone,
                 "tel_uri": f"tel:{phone}",
-                "sip_uri": f"sip:{digits}",
-                "sip_account": sip_account,
+                "sip_uri": f"sip:{phone.lstrip('+')}",
+                "sip_account": start.sip_account,
             },
         )
-    _ringostat().outward_call(extension=sip_account, destination=digits)
-    _remember_click_to_call(phone, employee.employee_id, sip_account, "callback")
-    logger.info("click-to-call requested", extra={"phone": mask_phone(phone), "employee_id": employee.employee_id})
-    return json_response(202, {"mode": "callback", "phone": phone, "sip_account": sip_account, "status": "ringing_manager"})
+    return json_response(202, {"mode": "callback", "phone": phone, "sip_account": start.sip_account, "status": "ringing_manager"})
 
 
 # ---------------------------------------------------------------- the document and the page
