@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     parser = argparse.ArgumentParser(prog="python -m tests.bench")
     parser.add_argument("--pings", type=int, default=2000, help="routing pings to send")
-    parser.add_argument("--acks", type=int, default=200, help="call events per ack run")
+    parser.add_argument("--acks", type=int, default=500, help="call events per side (fast and slow CRM) in the ack run")
     parser.add_argument("--events", type=int, default=200, help="call events per worker run")
     parser.add_argument("--keycrm-events", type=int, default=20, help="call events through the fake KeyCRM (60 requests/min)")
     parser.add_argument("--scale", type=int, nargs="*", default=[1_000, 100_000], help="rows preloaded for the scale runs")
