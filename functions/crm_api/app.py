@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -32,7 +32,6 @@ from ringbridge.domain.errors import (
 )
 from ringbridge.domain.phones import mask_phone, normalize_phone
 from ringbridge.observability import logger
-from ringbridge.ringostat import RingostatClient
 from ringbridge.secrets import get_secret
 from ringbridge.storage.aws import client
 from ringbridge.storage.builtin_crm import BuiltinCrm
@@ -41,6 +40,9 @@ from ringbridge.storage.calls import DynamoCalls
 from ringbridge.storage.contacts import DynamoContacts
 from ringbridge.storage.employees import DynamoEmployees
 from ringbridge.web import HttpResponse, api_key_auth, error_response, json_body, json_response, new_resolver
+
+if TYPE_CHECKING:
+    from ringbridge.ringostat import RingostatClient
 
 HERE = Path(__file__).resolve().parent
 CALL_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
@@ -217,6 +219,8 @@ def create_card() -> HttpResponse:
 
 # ---------------------------------------------------------------- click-to-call (X1, X2)
 def _ringostat() -> RingostatClient:
+    from ringbridge.ringostat import RingostatClient  # requests is loaded by click-to-call only (cold start)
+
     config = settings()
     try:
         auth_key = get_secret(config.ringostat_auth_key_param)
