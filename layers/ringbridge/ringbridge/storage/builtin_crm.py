@@ -32,6 +32,14 @@ class BuiltinCrm:
     def dynamodb(self) -> Any:
         return self._dynamodb or client("dynamodb")
 
+    def _put_new(self, table: str, key: str, item: dict[str, Any]) -> bool:
+        """Write ``item`` unless its key exists; False when it did (a repeat finds the first one)."""
+        try:
+            self.dynamodb.put_item(TableName=table, Item=to_item(item), ConditionExpression=f"attribute_not_exists({key})")
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     # ------------------------------------------------------------------ contacts
     def _contact_item(self, phone: str) -> dict[str, Any] | None:
         item = self.dynamodb.get_item(TableName=self.contacts_table, Key={"phone": {"S": phone}}, ConsistentRead=True).get("Item")
@@ -65,12 +73,7 @@ class BuiltinCrm:
             "created_at": now,
             "updated_at": now,
         }
-        try:
-            self.dynamodb.put_item(
-                TableName=self.contacts_table, Item=to_item(item), ConditionExpression="attribute_not_exists(phone)"
-            )
-        except self.dynamodb.exceptions.ConditionalCheckFailedException:
-            pass  # created meanwhile (or by an earlier try of this call): the existing one stands
+        self._put_new(self.contacts_table, "phone", item)  # if it exists (a parallel call, an earlier try), it stands
         found = self.find_contact(draft.phone)
         if found is None:  # pragma: no cover - a conditional failure means the item exists
             raise RuntimeError("contact vanished after creation")
@@ -109,12 +112,7 @@ class BuiltinCrm:
             "call_id": draft.call_id,
             "created_at": utc_now(),
         }
-        try:
-            self.dynamodb.put_item(
-                TableName=self.cards_table, Item=to_item(item), ConditionExpression="attribute_not_exists(card_id)"
-            )
-        except self.dynamodb.exceptions.ConditionalCheckFailedException:
-            pass  # this call's card exists already
+        self._put_new(self.cards_table, "card_id", item)
         self.dynamodb.update_item(
             TableName=self.contacts_table,
             Key={"phone": {"S": draft.phone}},
@@ -153,12 +151,7 @@ class BuiltinCrm:
             "call_id": draft.call_id,
             "created_at": utc_now(),
         }
-        try:
-            self.dynamodb.put_item(
-                TableName=self.tasks_table, Item=to_item(item), ConditionExpression="attribute_not_exists(task_id)"
-            )
-        except self.dynamodb.exceptions.ConditionalCheckFailedException:
-            pass
+        self._put_new(self.tasks_table, "task_id", item)
         return CrmTask(crm_id=task_id, phone=draft.phone, open=True)
 
     # ------------------------------------------------------------------ reading back
