@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import signal
 import sys
 import threading
@@ -28,7 +27,10 @@ def main(argv: list[str] | None = None) -> int:
 
     stack = LocalStack(host=args.host, port=args.port, moto_port=args.moto_port, parameters=parameters).start()
     stopped = threading.Event()
+    # Ctrl-C and a service manager's SIGTERM both stop cleanly (SIGINT explicitly: a shell that
+    # starts us in the background would otherwise leave it ignored).
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
     print(f"ringbridge is running on {stack.base_url} (AWS stand-in: moto on 127.0.0.1:{stack.moto_port})")
     print("Webhook URLs to paste into Ringostat:")
     for route_key, url in stack.webhook_urls().items():
@@ -48,8 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"Admin CLI:  env {cli_env} .venv/bin/python -m ringbridge.cli --help")
     print("READY", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        stopped.wait()
+    stopped.wait()
     print("stopping…", flush=True)
     stack.stop()
     return 0
