@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import RunningStack
+from tests.integration import pipeline_helpers
 
 pytestmark = pytest.mark.e2e
 
@@ -31,19 +32,9 @@ def eventually(check: Callable[[], Any], seconds: float = 20) -> Any:
 
 
 def after_call(call_id: str, direction: str, answered: bool, phone: str) -> dict[str, str]:
-    payload = {
-        "call_id": call_id,
-        "direction": direction,
-        "status": "ANSWERED" if answered else "NO ANSWER",
-        "started_at": "2026-11-23 09:00:00",
-        "duration": "30",
-        "talk_time": "20" if answered else "0",
-        "utm_source": "google",
-    }
-    if direction == "in":
-        payload |= {"caller": phone, "callee": "+48221002030"} | ({"sip_account": "company_anna_e2e"} if answered else {})
-    else:
-        payload |= {"caller": "company_anna_e2e", "callee": phone, "sip_account": "company_anna_e2e"}
+    """The integration tests' after-call event for the e2e employee; the moment goes in the URL."""
+    payload = pipeline_helpers.after_call(call_id, direction, answered, phone, sip="company_anna_e2e")
+    del payload["event"]
     return payload
 
 

@@ -13,7 +13,9 @@ TRACKING = "+48221002030"
 ANNA = {"name": "Anna Nowak", "crm_manager_id": "17", "ringostat_employee_id": "111111", "sip_accounts": ["company_anna"]}
 
 
-def after_call(call_id: str, direction: str, answered: bool, phone: str = CLIENT, **extra: Any) -> dict[str, Any]:
+def after_call(
+    call_id: str, direction: str, answered: bool, phone: str = CLIENT, sip: str = "company_anna", **extra: Any
+) -> dict[str, Any]:
     """The after-call webhook (after_outgoing for an outgoing call), as an admin would configure it."""
     payload: dict[str, Any] = {
         "call_id": call_id,
@@ -30,9 +32,9 @@ def after_call(call_id: str, direction: str, answered: bool, phone: str = CLIENT
     if direction == "in":
         payload.update(caller=phone, callee=TRACKING)
         if answered:
-            payload.update(employee_id="111111", sip_account="company_anna")
+            payload.update(employee_id="111111", sip_account=sip)
     else:
-        payload.update(caller="company_anna", callee=phone, sip_account="company_anna")
+        payload.update(caller=sip, callee=phone, sip_account=sip)
     payload.update(extra)
     return payload
 

@@ -7,15 +7,20 @@ a contact by its number, a card or task by the call that opened it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
-from ringbridge.domain.calls import CallRecord
+from ringbridge.domain.calls import CallRecord, Utm
 from ringbridge.domain.crm import CardDraft, ContactDraft, CrmCard, CrmContact, CrmTask, TaskDraft
 from ringbridge.domain.employees import Employee
 from ringbridge.storage.aws import client, from_item, to_item
 from ringbridge.storage.contacts import utc_now
 
 LAST_CALLS_KEPT = 5
+
+
+def _utm(utm: Utm) -> dict[str, str] | None:
+    return {key: value for key, value in utm.model_dump().items() if value is not None} or None
 
 
 class BuiltinCrm:
@@ -64,7 +69,7 @@ class BuiltinCrm:
             "contact_id": uuid.uuid4().hex,
             "name": draft.name,
             "source": draft.source,
-            "utm": {k: v for k, v in draft.utm.model_dump().items() if v is not None} or None,
+            "utm": _utm(draft.utm),
             "keyword": draft.keyword,
             "responsible_employee_id": responsible.employee_id if responsible else None,
             "manager_name": responsible.name if responsible else None,
@@ -81,18 +86,8 @@ class BuiltinCrm:
 
     # ------------------------------------------------------------------ cards
     def find_active_card(self, phone: str, contact: CrmContact) -> CrmCard | None:
-        pages = self.dynamodb.get_paginator("query").paginate(
-            TableName=self.cards_table,
-            IndexName="by_phone",
-            KeyConditionExpression="phone = :phone",
-            FilterExpression="active = :yes",
-            ExpressionAttributeValues={":phone": {"S": phone}, ":yes": {"BOOL": True}},
-            ScanIndexForward=False,
-        )
-        for page in pages:
-            for item in page.get("Items", []):
-                card = from_item(item)
-                return CrmCard(crm_id=card["card_id"], phone=phone, active=True)
+        for card in self._by_phone(self.cards_table, phone, "active = :yes", {":yes": {"BOOL": True}}):
+            return CrmCard(crm_id=card["card_id"], phone=phone, active=True)
         return None
 
     def create_card(self, draft: CardDraft) -> CrmCard:
@@ -107,7 +102,7 @@ class BuiltinCrm:
             "active": True,
             "manager_employee_id": draft.manager.employee_id if draft.manager else None,
             "manager_name": draft.manager.name if draft.manager else None,
-            "utm": {k: v for k, v in draft.utm.model_dump().items() if v is not None} or None,
+            "utm": _utm(draft.utm),
             "summary": draft.summary,
             "call_id": draft.call_id,
             "created_at": utc_now(),
@@ -124,17 +119,8 @@ class BuiltinCrm:
 
     # ------------------------------------------------------------------ tasks
     def find_open_task(self, phone: str) -> CrmTask | None:
-        pages = self.dynamodb.get_paginator("query").paginate(
-            TableName=self.tasks_table,
-            IndexName="by_phone",
-            KeyConditionExpression="phone = :phone",
-            FilterExpression="#status = :open",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":phone": {"S": phone}, ":open": {"S": "open"}},
-        )
-        for page in pages:
-            for item in page.get("Items", []):
-                return CrmTask(crm_id=from_item(item)["task_id"], phone=phone, open=True)
+        for task in self._by_phone(self.tasks_table, phone, "#status = :open", {":open": {"S": "open"}}, {"#status": "status"}):
+            return CrmTask(crm_id=task["task_id"], phone=phone, open=True)
         return None
 
     def create_task(self, draft: TaskDraft) -> CrmTask:
@@ -157,20 +143,34 @@ class BuiltinCrm:
     # ------------------------------------------------------------------ reading back
     def cards_of(self, phone: str) -> list[dict[str, Any]]:
         """A number's cards, newest first (Query on the ``by_phone`` index)."""
-        return self._by_phone(self.cards_table, phone)
+        return list(self._by_phone(self.cards_table, phone))
 
     def tasks_of(self, phone: str) -> list[dict[str, Any]]:
-        return self._by_phone(self.tasks_table, phone)
+        return list(self._by_phone(self.tasks_table, phone))
 
-    def _by_phone(self, table: str, phone: str) -> list[dict[str, Any]]:
-        pages = self.dynamodb.get_paginator("query").paginate(
-            TableName=table,
-            IndexName="by_phone",
-            KeyConditionExpression="phone = :phone",
-            ExpressionAttributeValues={":phone": {"S": phone}},
-            ScanIndexForward=False,
-        )
-        return [from_item(item) for page in pages for item in page.get("Items", [])]
+    def _by_phone(
+        self,
+        table: str,
+        phone: str,
+        condition: str | None = None,
+        values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """A number's cards or tasks, newest first, optionally filtered (Query on ``by_phone``, never Scan)."""
+        request: dict[str, Any] = {
+            "TableName": table,
+            "IndexName": "by_phone",
+            "KeyConditionExpression": "phone = :phone",
+            "ExpressionAttributeValues": {":phone": {"S": phone}, **(values or {})},
+            "ScanIndexForward": False,
+        }
+        if condition:
+            request["FilterExpression"] = condition
+        if names:
+            request["ExpressionAttributeNames"] = names
+        for page in self.dynamodb.get_paginator("query").paginate(**request):
+            for item in page.get("Items", []):
+                yield from_item(item)
 
     # ------------------------------------------------------------------ call history
     def log_call(self, call: CallRecord, contact: CrmContact | None, manager: Employee | None) -> None:
