@@ -40,19 +40,9 @@ def reset_function_state() -> None:
 
     A new moto (each test, or a second local stack in one process) is a new "container".
     """
-    from aws_lambda_powertools.utilities import parameters
+    from ringbridge import wiring
 
-    from ringbridge import pipeline
-    from ringbridge.config import settings, sync_rules
-    from ringbridge.secrets import reset_secrets
-    from ringbridge.storage.aws import reset_clients
-
-    settings.cache_clear()
-    sync_rules.cache_clear()
-    pipeline.reset()
-    reset_clients()
-    reset_secrets()
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    wiring.reset()
 
 
 def add_layers_to_path(template: Template) -> None:
@@ -68,6 +58,9 @@ def load_module(spec: FunctionSpec) -> ModuleType:
     unique = f"ringbridge_fn_{spec.logical_id}"
     if unique in sys.modules:
         return sys.modules[unique]
+    # Lambda runs a handler with its code folder on sys.path (a function's own modules import by name).
+    if str(spec.code_dir) not in sys.path:
+        sys.path.insert(0, str(spec.code_dir))
     loader_spec = importlib.util.spec_from_file_location(unique, path)
     if loader_spec is None or loader_spec.loader is None:
         raise ImportError(f"cannot load {path}")

@@ -1,4 +1,4 @@
-"""Routing ping (SPEC R1-R4): Ringostat's webhook number asks whom to ring.
+"""Routing ping (R1-R4): Ringostat's webhook number asks whom to ring.
 
 Hot path: one DynamoDB GetItem with a short deadline; any failure falls through so a
 caller never waits on us.
@@ -10,19 +10,19 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from ringbridge.config import settings
+from ringbridge import wiring
 from ringbridge.domain.phones import mask_phone
 from ringbridge.domain.routing import RoutingDecision, RoutingPing, route_ping
-from ringbridge.observability import logger, metrics, publish_metrics
-from ringbridge.storage.contacts import DynamoRouteLookup
+from ringbridge.observability import lambda_entry, logger, metrics
 from ringbridge.web import HttpResponse, error_response, json_response, new_resolver, request_payload, webhook_auth
 
+wiring.init("routing")
 app = new_resolver(auth=webhook_auth)
 
 
 def no_target_answer() -> HttpResponse:
     """R3: the answer that makes Ringostat go on to the next direction (configurable)."""
-    mode = settings().routing_no_target
+    mode = wiring.settings().routing_no_target
     if mode == "omit":
         return json_response(200, {})
     if mode == "not_found":
@@ -33,10 +33,7 @@ def no_target_answer() -> HttpResponse:
 @app.post("/ringostat/routing")
 def routing_ping() -> HttpResponse:
     ping = RoutingPing.model_validate(request_payload(app))
-    config = settings()
-    phone, decision = route_ping(
-        ping, config.default_country, DynamoRouteLookup(config.contacts_table, config.routing_store_timeout_ms)
-    )
+    phone, decision = route_ping(ping, wiring.settings().default_country, wiring.route_lookup())
     _record(phone, decision)
     if decision.target:
         return json_response(200, {"dst_phone": decision.target})
@@ -49,8 +46,6 @@ def _record(phone: str, decision: RoutingDecision) -> None:
     logger.info("routing decision", extra={"caller": mask_phone(phone), "outcome": outcome})
 
 
+@lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    try:
-        return app.resolve(event, context)
-    finally:
-        publish_metrics()
+    return app.resolve(event, context)

@@ -58,7 +58,7 @@ def run(count: int) -> dict[str, Any]:
 
 def _handler_cpu_ms(stack: LocalStack, count: int = 2000) -> float:
     """CPU time of the routing handler alone (auth, parsing, decision, answer), storage stubbed."""
-    from local.runtime import load_module
+    from local.runtime import LambdaContext, load_module
     from ringbridge.storage.contacts import DynamoRouteLookup
 
     spec = next(spec for spec in stack.template.functions() if spec.logical_id == "RoutingFunction")
@@ -67,11 +67,12 @@ def _handler_cpu_ms(stack: LocalStack, count: int = 2000) -> float:
     event["queryStringParameters"] = {"token": stack.secrets["WEBHOOK_TOKEN"]}
     original = DynamoRouteLookup.route_for
     DynamoRouteLookup.route_for = lambda self, phone: "bench_sip"  # type: ignore[method-assign]
+    context = LambdaContext(spec.logical_id, spec.memory_mb, spec.timeout)
     try:
-        module.lambda_handler(event, None)
+        module.lambda_handler(event, context)
         started = time.process_time()
         for _ in range(count):
-            module.lambda_handler(event, None)
+            module.lambda_handler(event, context)
         return (time.process_time() - started) * 1000 / count
     finally:
         DynamoRouteLookup.route_for = original  # type: ignore[method-assign]

@@ -10,7 +10,7 @@ import pytest
 from ringbridge.crm import KeyCrmConfig, build_keycrm
 from ringbridge.domain.calls import Direction, Utm
 from ringbridge.domain.crm import CrmContact, TaskDraft
-from ringbridge.domain.sync import FunnelMode
+from ringbridge.domain.rules import FunnelMode
 from tests.contract import load_keycrm_spec, request_errors, response_errors
 from tests.fakes import FakeClock
 from tests.fakes.keycrm import API_KEY, FakeKeyCrm

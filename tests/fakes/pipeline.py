@@ -8,7 +8,8 @@ from typing import Any
 from ringbridge.domain.calls import CallRecord, CallStatus, Direction, Utm
 from ringbridge.domain.crm import CrmPort
 from ringbridge.domain.employees import Employee, EmployeeKeyKind, employee_key
-from ringbridge.domain.sync import SyncOutcome, SyncRules, sync_call
+from ringbridge.domain.rules import SyncRules
+from ringbridge.usecases.sync import SyncOutcome, sync_call
 
 ANNA = Employee(employee_id="anna", name="Anna Nowak", crm_manager_id="1", ringostat_employee_id="r-anna", sip_accounts=["101"])
 PIOTR = Employee(employee_id="piotr", name="Piotr Kowalski", crm_manager_id="2", ringostat_employee_id="r-piotr")

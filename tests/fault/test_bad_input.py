@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from local.template import HttpRoute, load_template
-from ringbridge.domain.calls import FIELD_ALIASES
+from ringbridge.ringostat.webhook import FIELD_ALIASES
 from tests.integration.conftest import ADMIN, WEBHOOK_TOKEN, AwsStack
 from tests.integration.pipeline_helpers import ANNA, after_call, counts
 

@@ -45,11 +45,11 @@ def send(aws: AwsStack, payload: dict[str, Any], path: str = "/ringostat/events"
 
 
 def set_rules(monkeypatch: pytest.MonkeyPatch, **rules: str) -> None:
-    from ringbridge.config import sync_rules
+    from ringbridge.config import settings
 
     for name, value in rules.items():
         monkeypatch.setenv(name.upper(), value)
-    sync_rules.cache_clear()
+    settings.cache_clear()
 
 
 def counts(aws: AwsStack) -> dict[str, int]:

@@ -11,7 +11,7 @@ from ringbridge.crm import CrmRejected, CrmUnavailable, KeyCrmAdapter, KeyCrmCon
 from ringbridge.crm.http import RetryPolicy
 from ringbridge.domain.calls import Direction, Utm
 from ringbridge.domain.crm import CrmContact, TaskDraft
-from ringbridge.domain.sync import FunnelMode
+from ringbridge.domain.rules import FunnelMode
 from tests.fakes import FakeClock
 from tests.fakes.keycrm import API_KEY, FakeKeyCrm
 from tests.fakes.pipeline import ANNA, Employees, Pipeline, make_call

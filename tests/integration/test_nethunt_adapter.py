@@ -12,7 +12,7 @@ from ringbridge.crm import CrmRejected, CrmUnavailable, NetHuntAdapter, NetHuntC
 from ringbridge.crm.http import RetryPolicy
 from ringbridge.domain.calls import Direction, Utm
 from ringbridge.domain.crm import CrmContact, TaskDraft
-from ringbridge.domain.sync import FunnelMode
+from ringbridge.domain.rules import FunnelMode
 from tests.fakes import FakeClock
 from tests.fakes.nethunt import API_KEY, CONTACTS, DEALS, EMAIL, PREFIX, TASKS, FakeNetHunt
 from tests.fakes.pipeline import ANNA, Employees, Pipeline, make_call

@@ -155,7 +155,7 @@ def test_l1_l4_events_in_any_order_merge_into_one_record(aws: AwsStack) -> None:
         aws, {"call_id": call_id, "recording_url": "https://app.ringostat.com/recordings/x.ogg?token=1"}, "/ringostat/recordings"
     )
     for event in (answered, taken, before):
-        result = aws.module("CallEventsFunction").lambda_handler(event, None)
+        result = aws.functions["CallEventsFunction"].invoke(event)
         assert result["statusCode"] == 200, result
     aws.drain()
     record = call_record(aws, call_id)
@@ -301,21 +301,21 @@ def test_f5_two_first_calls_from_one_new_number_at_once(aws: AwsStack) -> None:
     """Two workers sync two first calls from one number at the same moment: one contact, one card."""
     send(aws, after_call("first-a", "in", True))
     send(aws, after_call("first-b", "in", True))
-    from ringbridge import pipeline
+    from ringbridge import wiring
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda call_id: _sync_until_done(pipeline, call_id), ["first-a", "first-b"]))
+        results = list(pool.map(lambda call_id: _sync_until_done(wiring, call_id), ["first-a", "first-b"]))
     assert all(results)
     assert {key: value for key, value in counts(aws).items() if key != "tasks"} == {"contacts": 1, "cards": 1, "calls": 2}
 
 
-def _sync_until_done(pipeline: Any, call_id: str) -> bool:
-    from ringbridge.domain.sync import NumberBusy
+def _sync_until_done(wiring: Any, call_id: str) -> bool:
+    from ringbridge.usecases.sync import NumberBusy
 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            pipeline.sync(call_id)
+            wiring.sync(call_id)
             return True
         except NumberBusy:
             time.sleep(0.01)  # as SQS would: the busy call comes back a moment later
@@ -377,6 +377,6 @@ def test_worker_reports_only_the_failed_record(aws: AwsStack) -> None:
     event = json.loads(json.dumps(load_event("crm-sync-batch.json")))
     good = dict(event["Records"][0], messageId="good-message", body=json.dumps({"call_id": "good"}))
     broken = dict(event["Records"][0], messageId="broken-message", body="{not json")
-    result = aws.module("CrmSyncFunction").lambda_handler({"Records": [good, broken]}, None)
+    result = aws.functions["CrmSyncFunction"].invoke({"Records": [good, broken]})
     assert result == {"batchItemFailures": [{"itemIdentifier": "broken-message"}]}
     assert counts(aws)["contacts"] == 1

@@ -53,7 +53,7 @@ def test_r1_form_encoded_ping_is_accepted(aws: AwsStack) -> None:
 
 def test_r1_recorded_event_file_is_routed(aws: AwsStack) -> None:
     seed(aws)
-    result = aws.module("RoutingFunction").lambda_handler(load_event("routing-ping.json"), None)
+    result = aws.functions["RoutingFunction"].invoke(load_event("routing-ping.json"))
     assert result["statusCode"] == 200
     assert json.loads(result["body"]) == {"dst_phone": "company_anna"}
 

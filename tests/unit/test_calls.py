@@ -6,17 +6,9 @@ from typing import Any
 
 import pytest
 
-from ringbridge.domain.calls import (
-    CallEvent,
-    CallStatus,
-    Direction,
-    Moment,
-    merge,
-    parse_call_event,
-    parse_status,
-    parse_timestamp,
-)
+from ringbridge.domain.calls import CallEvent, CallStatus, Direction, Moment, merge
 from ringbridge.domain.errors import InvalidInput
+from ringbridge.ringostat.webhook import parse_call_event, parse_status, parse_timestamp
 from tests.conftest import reference_json_blocks
 
 NOW = "2026-11-23T10:00:00Z"

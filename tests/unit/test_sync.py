@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ringbridge.domain.calls import CallRecord, merge, parse_call_event
+from ringbridge.domain.calls import CallRecord, merge
 from ringbridge.domain.employees import Employee
-from ringbridge.domain.sync import FunnelMode, NumberBusy, SyncRules, sync_call
+from ringbridge.domain.rules import FunnelMode, SyncRules
+from ringbridge.ringostat.webhook import parse_call_event
+from ringbridge.usecases.sync import NumberBusy, sync_call
 from tests.unit.fakes import FakeCalls, FakeCrm, FakeEmployees, FakeLedger
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -11,18 +11,18 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
-from ringbridge.domain import directory
+from ringbridge import wiring
+from ringbridge.config import Settings
 from ringbridge.domain.employees import EmployeeMapping
 from ringbridge.domain.errors import DomainError
-from ringbridge.storage.contacts import DynamoContacts
-from ringbridge.storage.employees import DynamoEmployees
+from ringbridge.domain.ports import ContactStore, EmployeeStore
+from ringbridge.usecases import directory
 
 CSV_COLUMNS = ("employee_id", "name", "crm_manager_id", "ringostat_employee_id", "sip_accounts", "fmc_number")
 
@@ -32,7 +32,7 @@ def _split_accounts(value: str) -> list[str]:
 
 
 def import_employees(
-    rows: Iterable[dict[str, str]], default_country: str, employees: DynamoEmployees, contacts: DynamoContacts
+    rows: Iterable[dict[str, str]], default_country: str, employees: EmployeeStore, contacts: ContactStore
 ) -> tuple[int, list[str]]:
     """Save every row; return how many were saved and one message per refused row."""
     saved, errors = 0, []
@@ -94,11 +94,13 @@ def replay_dead_letters(sqs: Any, dlq_url: str, queue_url: str, message_ids: set
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ringbridge.cli", description="ringbridge admin commands")
-    parser.add_argument("--sip-mappings-table", default=os.environ.get("SIP_MAPPINGS_TABLE"))
-    parser.add_argument("--contacts-table", default=os.environ.get("CONTACTS_TABLE"))
-    parser.add_argument("--default-country", default=os.environ.get("DEFAULT_COUNTRY", "PL"))
-    parser.add_argument("--call-queue-url", default=os.environ.get("CALL_QUEUE_URL"))
-    parser.add_argument("--dlq-url", default=os.environ.get("CALL_DLQ_URL"))
+    # Defaults: the functions' own configuration (the same environment variables); flags override it.
+    config = Settings.from_env()
+    parser.add_argument("--sip-mappings-table", default=config.sip_mappings_table)
+    parser.add_argument("--contacts-table", default=config.contacts_table)
+    parser.add_argument("--default-country", default=config.default_country)
+    parser.add_argument("--call-queue-url", default=config.call_queue_url)
+    parser.add_argument("--dlq-url", default=config.call_dlq_url)
     commands = parser.add_subparsers(dest="command", required=True)
     employees_parser = commands.add_parser("employees", help="the employee mapping (SPEC C2)")
     employee_commands = employees_parser.add_subparsers(dest="action", required=True)
@@ -113,6 +115,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     which.add_argument("--all", action="store_true", help="every message")
     which.add_argument("message_ids", nargs="*", default=[], metavar="MESSAGE_ID")
     args = parser.parse_args(argv)
+    wiring.use(
+        config.model_copy(
+            update={
+                "sip_mappings_table": args.sip_mappings_table,
+                "contacts_table": args.contacts_table,
+                "default_country": args.default_country,
+                "call_queue_url": args.call_queue_url,
+                "call_dlq_url": args.dlq_url,
+            }
+        )
+    )
 
     if args.command == "dlq":
         return _dlq(parser, args)
@@ -138,8 +151,7 @@ def _dlq(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 def _employees(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if not args.sip_mappings_table or not args.contacts_table:
         parser.error("name the tables with --sip-mappings-table/--contacts-table or SIP_MAPPINGS_TABLE/CONTACTS_TABLE")
-    employees = DynamoEmployees(args.sip_mappings_table)
-    contacts = DynamoContacts(args.contacts_table)
+    employees, contacts = wiring.employees(), wiring.contacts()
 
     if args.action == "list":
         for employee in employees.list():

@@ -1,14 +1,51 @@
-"""Settings of a function, read once per container from its environment (set by template.yaml)."""
+"""The one configuration: read once per container from the environment that template.yaml sets.
+
+Every setting is validated here (pydantic); each function declares the settings it cannot
+work without (``REQUIRED``), checked when it starts (``Settings.require``), so a missing
+variable fails the cold start with its name instead of the first AWS call.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from ringbridge.domain.sync import SyncRules
+from ringbridge.domain.rules import SyncRules
+
+# The settings each function needs; the names are the environment variables' in lower case.
+_WEBHOOK = ("calls_table", "dedup_table", "call_queue_url", "webhook_token_param")
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "routing": ("contacts_table", "webhook_token_param"),
+    "call_events": _WEBHOOK,
+    "recordings": _WEBHOOK,
+    "crm_sync": (
+        "calls_table",
+        "contacts_table",
+        "cards_table",
+        "tasks_table",
+        "sip_mappings_table",
+        "dedup_table",
+        "call_queue_url",
+    ),
+    "admin": (
+        "contacts_table",
+        "sip_mappings_table",
+        "calls_table",
+        "cards_table",
+        "tasks_table",
+        "api_clients_table",
+        "admin_token_param",
+    ),
+    "crm_api": ("contacts_table", "sip_mappings_table", "calls_table", "cards_table", "dedup_table", "api_clients_table"),
+}
+
+
+class ConfigurationError(RuntimeError):
+    """A function started without a setting it needs (a template or deployment mistake)."""
 
 
 class Settings(BaseModel):
@@ -26,7 +63,7 @@ class Settings(BaseModel):
     crm_api_key_param: str = ""
     webhook_token_param: str = ""
     admin_token_param: str = ""
-    # What the routing ping answers when nobody is responsible (R3); see README.
+    # What the routing ping answers when nobody is responsible (R3); see docs/operating.md.
     routing_no_target: Literal["empty", "omit", "not_found"] = "empty"
     routing_store_timeout_ms: int = Field(default=400, ge=50, le=5000)
     max_body_bytes: int = Field(default=65536, ge=1024)
@@ -42,20 +79,36 @@ class Settings(BaseModel):
     ringostat_timeout_ms: int = Field(default=5000, ge=100, le=8000)
     deep_link: bool = False
     api_key_cache_seconds: int = Field(default=60, ge=0, le=900)
+    # The pipeline's rules (P7, F1-F4, T1), e.g. ``FUNNEL_MODE=repeatable``.
+    rules: SyncRules = Field(default_factory=SyncRules)
+    # The CRM adapters' own variables (CRM_BASE_URL, KEYCRM_*, NETHUNT_*), parsed by their configs.
+    crm_environment: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
-    def from_env(cls) -> Settings:
-        values = {name: os.environ[name.upper()] for name in cls.model_fields if name.upper() in os.environ}
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        source = os.environ if env is None else env
+        values: dict[str, object] = {
+            name: source[name.upper()]
+            for name in cls.model_fields
+            if name not in ("rules", "crm_environment") and name.upper() in source
+        }
+        values["rules"] = {name: source[name.upper()] for name in SyncRules.model_fields if source.get(name.upper())}
+        values["crm_environment"] = {
+            name: value for name, value in source.items() if name == "CRM_BASE_URL" or name.startswith(("KEYCRM_", "NETHUNT_"))
+        }
         return cls.model_validate(values)
+
+    def require(self, function: str) -> Settings:
+        """Raise :class:`ConfigurationError` naming every variable ``function`` needs and lacks."""
+        needed = list(REQUIRED[function])
+        if function == "crm_sync" and self.crm != "builtin":
+            needed.append("crm_api_key_param")
+        missing = [name.upper() for name in needed if not getattr(self, name)]
+        if missing:
+            raise ConfigurationError(f"{function}: missing environment variable(s) {', '.join(missing)} (set by template.yaml)")
+        return self
 
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     return Settings.from_env()
-
-
-@lru_cache(maxsize=1)
-def sync_rules() -> SyncRules:
-    """The pipeline's rules (P7, F1-F4, T1) from the environment, e.g. ``FUNNEL_MODE=repeatable``."""
-    values = {name: os.environ[name.upper()] for name in SyncRules.model_fields if os.environ.get(name.upper())}
-    return SyncRules.model_validate(values)

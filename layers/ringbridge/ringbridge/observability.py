@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -21,11 +23,23 @@ logger = Logger(logger_formatter=MaskingFormatter())
 metrics = Metrics()
 
 
-def publish_metrics() -> None:
-    """Flush this invocation's metrics (EMF on stdout), and drop them when metrics are disabled.
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
-    Powertools keeps a disabled run's metrics and prints them once 100 pile up; the local
-    stack disables metrics, so they are cleared here after every invocation.
+
+def lambda_entry(handler: Handler) -> Handler:
+    """Every function's entry point: Powertools' context in each line (state cleared per request), metrics flushed.
+
+    Powertools keeps a disabled run's metrics (the local stack disables them), so they are
+    also dropped after each invocation.
     """
-    metrics.flush_metrics()
-    metrics.clear_metrics()
+    flushed = metrics.log_metrics(handler)
+    logged: Handler = logger.inject_lambda_context(flushed, clear_state=True)
+
+    @functools.wraps(handler)
+    def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            return logged(event, context)
+        finally:
+            metrics.clear_metrics()
+
+    return run

@@ -1,7 +1,7 @@
 """CRM adapters (C3): KeyCRM and NetHunt behind the domain's ``CrmPort``, and one factory.
 
-The API key comes from the caller (the worker reads it from SSM); everything else from
-environment variables (``KeyCrmConfig.from_env`` / ``NetHuntConfig.from_env``).
+The API key comes from the caller (``ringbridge.wiring`` reads it from SSM); everything else
+from the CRM's variables of the configuration (``Settings.crm_environment``).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def build_crm(
     managers: ManagerDirectory | None = None,
     builtin: Callable[[], CrmPort] | None = None,
 ) -> CrmPort:
-    """The CRM named by ``kind`` (``CRM_KIND``): ``keycrm``, ``nethunt`` or ``builtin``."""
+    """The CRM named by ``kind`` (the ``Crm`` parameter): ``keycrm``, ``nethunt`` or ``builtin``."""
     source = os.environ if env is None else env
     match kind.strip().lower():
         case "keycrm":

@@ -5,17 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, TypeVar
 
-from ringbridge.domain.calls import CallRecord
-from ringbridge.domain.employees import Employee, EmployeeKeyKind
-from ringbridge.domain.sync import call_summary
+from ringbridge.domain.clock import utc_now
+from ringbridge.domain.crm import call_marker, call_summary
+from ringbridge.domain.employees import EmployeeKeyKind
+from ringbridge.domain.ports import EmployeeDirectory
 
-
-class ManagerDirectory(Protocol):
-    """Maps a CRM manager id back to the mapped employee (C2); the employees store fits."""
-
-    def find(self, kind: EmployeeKeyKind, value: str) -> Employee | None: ...
+# Maps a CRM manager id back to the mapped employee (C2): the domain's employee directory.
+ManagerDirectory = EmployeeDirectory
 
 
 def employee_for_manager(directory: ManagerDirectory | None, manager_id: object) -> str | None:
@@ -25,25 +23,10 @@ def employee_for_manager(directory: ManagerDirectory | None, manager_id: object)
     return employee.employee_id if employee else None
 
 
-def call_marker(call_id: str) -> str:
-    """The text that starts every note ringbridge writes about one call (its idempotency key)."""
-    return f"Ringostat call {call_id};"
-
-
-def call_line(call: CallRecord, manager: Employee | None) -> str:
-    line = call_summary(call, manager)
-    marker = call_marker(call.call_id)
-    return line if line.startswith(marker) else f"{marker} {line}"
-
-
 def parse_time(value: str) -> datetime:
     """An ISO 8601 time (``Z`` allowed); a naive one is taken as UTC."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 T = TypeVar("T")
@@ -65,3 +48,9 @@ class TtlCache(Generic[T]):
 
     def put(self, key: str, value: T) -> None:
         self._values[key] = (self._monotonic(), value)
+
+
+# The call line an adapter writes is the domain's call note (it starts with the call's marker).
+call_line = call_summary
+
+__all__ = ["ManagerDirectory", "TtlCache", "call_line", "call_marker", "employee_for_manager", "parse_time", "utc_now"]

@@ -24,7 +24,7 @@ from ringbridge.crm.common import ManagerDirectory, TtlCache, call_line, call_ma
 from ringbridge.crm.http import CrmHttpClient, CrmRejected
 from ringbridge.crm.numbers import phone_variants, same_number
 from ringbridge.domain.calls import CallRecord
-from ringbridge.domain.crm import CardDraft, ContactDraft, CrmCard, CrmContact, CrmTask, TaskDraft
+from ringbridge.domain.crm import CALL_NOTE_PREFIX, CardDraft, ContactDraft, CrmCard, CrmContact, CrmTask, TaskDraft
 from ringbridge.domain.employees import Employee
 from ringbridge.domain.phones import mask_phone
 from ringbridge.observability import logger
@@ -303,7 +303,7 @@ class KeyCrmAdapter:
                 break
         else:
             lines.append(line)
-        ours = [i for i, text in enumerate(lines) if text.startswith("Ringostat call ")]
+        ours = [i for i, text in enumerate(lines) if text.startswith(CALL_NOTE_PREFIX)]
         excess = len(ours) - self._config.note_call_lines
         if excess > 0:
             # Keep the note bounded: drop our oldest call lines, never the people's own text.

@@ -106,3 +106,30 @@ class CrmPort(Protocol):
 
     def log_call(self, call: CallRecord, contact: CrmContact | None, manager: Employee | None) -> None:
         """Put the call in the CRM's call history (L1, L2, L4); repeating it updates, never duplicates."""
+
+
+# ---------------------------------------------------------------- the call note (the one owner of its format)
+CALL_NOTE_PREFIX = "Ringostat call "
+
+
+def call_marker(call_id: str) -> str:
+    """The text that starts every note ringbridge writes about one call: its idempotency key in a CRM."""
+    return f"{CALL_NOTE_PREFIX}{call_id};"
+
+
+def call_summary(call: CallRecord, manager: Employee | None) -> str:
+    """The one-line call note written where a CRM has no call object; starts with :func:`call_marker`."""
+    parts = [
+        f"{(call.direction.value if call.direction else 'unknown')} {call.status.value if call.status else 'unknown status'}",
+        f"at {call.started_at or 'unknown time'}",
+        f"duration {call.duration or 0}s, talk {call.talk_time or 0}s",
+        f"manager {manager.name if manager else 'none'}",
+    ]
+    if call.recording_url:
+        parts.append(f"recording {call.recording_url}")
+    return f"{call_marker(call.call_id)} " + "; ".join(parts)
+
+
+def card_title(client: str) -> str:
+    """The title of a card opened by a call (F6)."""
+    return f"{CALL_NOTE_PREFIX}from {client}"

@@ -29,6 +29,17 @@ class Unprocessable(DomainError):
     """The request is well formed but names something that cannot be used (HTTP 422)."""
 
 
+class PreconditionFailed(DomainError):
+    """A conditional request's condition does not hold, e.g. a stale ``If-Match`` (HTTP 412).
+
+    ``current_version`` is what the caller should read again (sent back as the ETag).
+    """
+
+    def __init__(self, reason: str, current_version: int | None = None) -> None:
+        super().__init__(reason)
+        self.current_version = current_version
+
+
 class PreconditionRequired(DomainError):
     """A conditional request came without its condition, e.g. no ``If-Match`` (HTTP 428)."""
 

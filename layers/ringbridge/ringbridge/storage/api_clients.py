@@ -7,8 +7,8 @@ import secrets
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ringbridge.domain.clock import utc_stamp
 from ringbridge.storage.aws import DynamoStore
-from ringbridge.storage.contacts import utc_now
 
 KEY_PREFIX = "rbk_"
 
@@ -41,7 +41,7 @@ class DynamoApiClients(DynamoStore):
     def create(self, name: str) -> NewApiClient:
         """A new key: returned once, only its hash is stored (the hash is the key's id)."""
         key = new_api_key()
-        created = NewApiClient(key_id=hash_api_key(key), name=name, api_key=key, created_at=utc_now())
+        created = NewApiClient(key_id=hash_api_key(key), name=name, api_key=key, created_at=utc_stamp())
         self.dynamodb.put_item(
             TableName=self.table,
             Item={"key_hash": {"S": created.key_id}, "name": {"S": name}, "created_at": {"S": created.created_at}},

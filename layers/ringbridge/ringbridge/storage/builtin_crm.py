@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from ringbridge.domain.calls import CallRecord, Utm
+from ringbridge.domain.clock import utc_stamp
 from ringbridge.domain.crm import CardDraft, ContactDraft, CrmCard, CrmContact, CrmTask, TaskDraft
 from ringbridge.domain.employees import Employee
 from ringbridge.storage.aws import client, from_item, to_item
-from ringbridge.storage.contacts import utc_now
 
 LAST_CALLS_KEPT = 5
 
@@ -62,7 +62,7 @@ class BuiltinCrm:
         )
 
     def create_contact(self, draft: ContactDraft) -> CrmContact:
-        now = utc_now()
+        now = utc_stamp()
         responsible = draft.responsible
         item = {
             "phone": draft.phone,
@@ -105,7 +105,7 @@ class BuiltinCrm:
             "utm": _utm(draft.utm),
             "summary": draft.summary,
             "call_id": draft.call_id,
-            "created_at": utc_now(),
+            "created_at": utc_stamp(),
         }
         self._put_new(self.cards_table, "card_id", item)
         self.dynamodb.update_item(
@@ -135,7 +135,7 @@ class BuiltinCrm:
             "text": draft.text,
             "status": "open",
             "call_id": draft.call_id,
-            "created_at": utc_now(),
+            "created_at": utc_stamp(),
         }
         self._put_new(self.tasks_table, "task_id", item)
         return CrmTask(crm_id=task_id, phone=draft.phone, open=True)
@@ -211,5 +211,5 @@ class BuiltinCrm:
             Key={"phone": {"S": contact.phone}},
             UpdateExpression="SET last_calls = :calls, updated_at = :now",
             ConditionExpression="attribute_exists(phone)",
-            ExpressionAttributeValues={":calls": to_item({"v": calls})["v"], ":now": {"S": utc_now()}},
+            ExpressionAttributeValues={":calls": to_item({"v": calls})["v"], ":now": {"S": utc_stamp()}},
         )

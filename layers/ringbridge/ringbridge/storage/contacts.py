@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
+from ringbridge.domain.clock import utc_stamp
 from ringbridge.domain.contacts import Contact
 from ringbridge.storage.aws import DynamoStore, client, from_item
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class DynamoContacts(DynamoStore):
@@ -20,7 +16,7 @@ class DynamoContacts(DynamoStore):
         return Contact.model_validate(from_item(item)) if item else None
 
     def upsert(self, phone: str, name: str | None, responsible_employee_id: str | None, route_to: str | None) -> Contact:
-        now = utc_now()
+        now = utc_stamp()
         sets = [
             "contact_id = if_not_exists(contact_id, :new_id)",
             "created_at = if_not_exists(created_at, :now)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ringbridge.domain.clock import utc_stamp
 from ringbridge.storage.aws import DynamoStore
 
 
@@ -51,3 +52,16 @@ class DynamoLedger(DynamoStore):
 
     def remember(self, key: str, value: str) -> None:
         self.dynamodb.put_item(TableName=self.table, Item={"id": {"S": key}, "value": {"S": value}})
+
+    def record_click_to_call(self, phone: str, employee_id: str, sip_account: str, mode: str, ttl_seconds: int) -> None:
+        self.dynamodb.put_item(
+            TableName=self.table,
+            Item={
+                "id": {"S": f"click_to_call#{phone}"},
+                "employee_id": {"S": employee_id},
+                "sip_account": {"S": sip_account},
+                "mode": {"S": mode},
+                "requested_at": {"S": utc_stamp()},
+                "expiration": {"N": str(int(time.time()) + ttl_seconds)},
+            },
+        )

@@ -2,35 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol
-
 from ringbridge.domain.contacts import Contact, ContactUpsert
-from ringbridge.domain.employees import Employee, EmployeeKeyKind, EmployeeMapping, validate_employee_id
+from ringbridge.domain.employees import Employee, EmployeeMapping, validate_employee_id
 from ringbridge.domain.errors import NotFound, UnknownEmployee
 from ringbridge.domain.phones import normalize_phone
-
-
-class EmployeeStore(Protocol):
-    def get(self, employee_id: str) -> Employee | None: ...
-
-    def find(self, kind: EmployeeKeyKind, value: str) -> Employee | None: ...
-
-    def save(self, employee: Employee) -> None:
-        """Write the employee and every identifier; raise Conflict if one is another's."""
-
-    def delete(self, employee_id: str) -> bool: ...
-
-    def list(self) -> Iterable[Employee]: ...
-
-
-class ContactStore(Protocol):
-    def get(self, phone: str) -> Contact | None: ...
-
-    def upsert(self, phone: str, name: str | None, responsible_employee_id: str | None, route_to: str | None) -> Contact: ...
-
-    def reroute_employee(self, employee_id: str, route_to: str | None) -> int:
-        """Set ``route_to`` on every contact of this responsible employee; return how many."""
+from ringbridge.domain.ports import ContactStore, EmployeeStore
 
 
 def save_employee(

@@ -1,4 +1,4 @@
-"""The call pipeline's rules (SPEC P2-P8, F1-F6, T1, L1-L4), applied to one call against a CRM.
+"""Sync one call to the CRM (P2-P8, F1-F6, T1, L1-L4): the CRM sync worker's use case.
 
 ``sync_call`` runs for every queued message about a call. It may run twice for the same
 call (retries, replays, a worker that timed out) and at the same moment as another
@@ -12,70 +12,22 @@ call from the same number, so:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Protocol
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from ringbridge.domain.calls import CallRecord, Direction
-from ringbridge.domain.crm import CardDraft, ContactDraft, CrmContact, CrmPort, TaskDraft
+from ringbridge.domain.crm import CardDraft, ContactDraft, CrmContact, CrmPort, TaskDraft, call_summary, card_title
 from ringbridge.domain.employees import Employee, EmployeeKeyKind
 from ringbridge.domain.phones import mask_phone
+from ringbridge.domain.ports import CallStore, EmployeeDirectory, Ledger
+from ringbridge.domain.rules import CardCallTypes, FunnelMode, SyncRules
 
 LOCK_SECONDS = 60
 
 
-class FunnelMode(StrEnum):
-    ONE_TIME = "one_time"  # F2: a card on the first call with a number, never again
-    REPEATABLE = "repeatable"  # F3: a card whenever the number has no active card
-
-
-class CardCallTypes(StrEnum):
-    INCOMING = "incoming"
-    OUTGOING = "outgoing"
-    BOTH = "both"
-
-
-class SyncRules(BaseModel):
-    """The installation's choices (P7, F1-F4, T1); each rule can be switched off."""
-
-    model_config = ConfigDict(frozen=True)
-
-    contacts_from_incoming_answered: bool = True  # P2
-    contacts_from_incoming_missed: bool = True  # P3
-    contacts_from_outgoing: bool = False  # P5: off, as in NetHunt
-    funnel_enabled: bool = True  # F1
-    funnel_id: str = Field(default="1", min_length=1, max_length=64)
-    funnel_mode: FunnelMode = FunnelMode.ONE_TIME
-    funnel_call_types: CardCallTypes = CardCallTypes.INCOMING  # F4
-    callback_tasks: bool = True  # T1
-    default_task_employee_id: str | None = None
-    callback_due_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
-
-
-class Ledger(Protocol):
-    """Conditional writes that make the pipeline exactly-once (the dedup table)."""
-
-    def claim(self, key: str, owner: str, ttl_seconds: int | None = None) -> bool:
-        """Take ``key`` for ``owner`` unless someone else holds it; True if ``owner`` holds it now."""
-
-    def release(self, key: str, owner: str) -> None: ...
-
-    def recall(self, key: str) -> str | None: ...
-
-    def remember(self, key: str, value: str) -> None: ...
-
-
-class EmployeeLookup(Protocol):
-    def get(self, employee_id: str) -> Employee | None: ...
-
-    def find(self, kind: EmployeeKeyKind, value: str) -> Employee | None: ...
-
-
-class CallStore(Protocol):
-    def get(self, call_id: str) -> CallRecord | None: ...
+def number_lock(phone: str) -> str:
+    """The ledger key that lets one worker (or one call-window request) at a time decide for a number."""
+    return f"lock#{phone}"
 
 
 class NumberBusy(Exception):
@@ -89,10 +41,9 @@ class SyncOutcome:
     contact_created: bool = False
     card_created: bool = False
     task_created: bool = False
-    notes: list[str] = field(default_factory=list)
 
 
-def resolve_manager(call: CallRecord, employees: EmployeeLookup) -> Employee | None:
+def resolve_manager(call: CallRecord, employees: EmployeeDirectory) -> Employee | None:
     """C2: whichever identifier the call carries names the employee (missed incoming: none)."""
     if call.direction is Direction.INCOMING and not call.answered:
         return None
@@ -126,21 +77,7 @@ def card_wanted(call: CallRecord, rules: SyncRules) -> bool:
     return call.direction is wanted
 
 
-def call_summary(call: CallRecord, manager: Employee | None) -> str:
-    """The one-paragraph call note written where a CRM has no call object."""
-    parts = [
-        f"Ringostat call {call.call_id}",
-        f"{(call.direction.value if call.direction else 'unknown')} {call.status.value if call.status else 'unknown status'}",
-        f"at {call.started_at or 'unknown time'}",
-        f"duration {call.duration or 0}s, talk {call.talk_time or 0}s",
-        f"manager {manager.name if manager else 'none'}",
-    ]
-    if call.recording_url:
-        parts.append(f"recording {call.recording_url}")
-    return "; ".join(parts)
-
-
-def _responsible(contact: CrmContact, employees: EmployeeLookup) -> Employee | None:
+def _responsible(contact: CrmContact, employees: EmployeeDirectory) -> Employee | None:
     if contact.responsible_employee_id:
         return employees.get(contact.responsible_employee_id)
     return None
@@ -150,7 +87,7 @@ def sync_call(
     call_id: str,
     calls: CallStore,
     crm: CrmPort,
-    employees: EmployeeLookup,
+    employees: EmployeeDirectory,
     ledger: Ledger,
     rules: SyncRules,
     now: datetime,
@@ -176,7 +113,7 @@ def sync_call(
         outcome.state = "updated"
         return outcome
 
-    lock = f"lock#{phone}"
+    lock = number_lock(phone)
     if not ledger.claim(lock, call_id, ttl_seconds=LOCK_SECONDS):
         raise NumberBusy(f"another call from {mask_phone(phone)} is being synced")
     try:
@@ -226,7 +163,7 @@ def _open_card(
             phone=phone,
             contact=contact,
             funnel_id=rules.funnel_id,
-            title=f"Ringostat call from {contact.name or phone}",
+            title=card_title(contact.name or phone),
             manager=manager,
             utm=call.utm,
             summary=call_summary(call, manager),
@@ -241,7 +178,7 @@ def _callback_task(
     phone: str,
     contact: CrmContact | None,
     crm: CrmPort,
-    employees: EmployeeLookup,
+    employees: EmployeeDirectory,
     ledger: Ledger,
     rules: SyncRules,
     now: datetime,

@@ -1,0 +1,1 @@
+"""The admin routes, one Powertools Router per resource; ``app.py`` includes them."""

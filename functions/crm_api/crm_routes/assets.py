@@ -1,0 +1,38 @@
+"""The OpenAPI document and the page a browser opens, served from this function's folder."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from aws_lambda_powertools.event_handler import Response, content_types
+
+from ringbridge.web import HttpResponse, new_router
+
+HERE = Path(__file__).resolve().parent.parent
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+        "connect-src 'self'; media-src https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+}
+
+router = new_router()
+
+
+@cache
+def _asset(name: str) -> str:
+    return (HERE / name).read_text(encoding="utf-8")
+
+
+@router.get("/openapi.json")
+def openapi_document() -> HttpResponse:
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_asset("openapi.json"))
+
+
+@router.get("/")
+def page() -> HttpResponse:
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=_asset("page.html"), headers=PAGE_HEADERS)

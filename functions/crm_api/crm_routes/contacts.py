@@ -1,0 +1,55 @@
+"""Caller look-up (S1, X3) and contacts created from the call window (X3)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from crm_routes import phone_field
+from ringbridge import wiring
+from ringbridge.domain.errors import InvalidInput, NotFound
+from ringbridge.domain.phones import mask_phone
+from ringbridge.observability import logger
+from ringbridge.usecases import call_window
+from ringbridge.web import HttpResponse, json_body, json_response, new_router
+from ringbridge.web.views import contact_view
+
+router = new_router()
+
+
+class ContactCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    phone: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    responsible_employee_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+@router.get("/contacts")
+def find_contact() -> HttpResponse:
+    """Who is this number: one GetItem (the contact item carries its open card and last calls)."""
+    query = router.current_event.query_string_parameters or {}
+    if "phone" not in query:
+        raise InvalidInput("missing field 'phone'")
+    contact = wiring.contacts().get(phone_field("phone", query["phone"]))
+    if contact is None:
+        raise NotFound("no contact with this number")
+    return json_response(200, contact_view(contact))
+
+
+@router.post("/contacts")
+def create_contact() -> HttpResponse:
+    """X3: create a contact from the call window; the same number again returns the existing one (200)."""
+    body = ContactCreate.model_validate(json_body(router))
+    phone = phone_field("phone", body.phone)
+    contact, created = call_window.create_contact(
+        phone,
+        body.name,
+        body.responsible_employee_id,
+        wiring.contacts(),
+        wiring.employees(),
+        wiring.builtin_store(),
+        wiring.ledger(),
+    )
+    if created:
+        logger.info("contact created", extra={"phone": mask_phone(phone)})
+    return json_response(201 if created else 200, contact_view(contact))

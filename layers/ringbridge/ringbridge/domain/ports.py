@@ -1,0 +1,86 @@
+"""The ports: what the use cases need from storage, queues and Ringostat, as small Protocols.
+
+DynamoDB/SQS implementations live in ``ringbridge.storage``; tests use in-memory fakes.
+The CRM port (``CrmPort``) is in ``domain/crm.py``; the routing ping's one read
+(``RouteLookup``) in ``domain/routing.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ringbridge.domain.calls import CallEvent, CallRecord
+    from ringbridge.domain.contacts import Contact
+    from ringbridge.domain.employees import Employee, EmployeeKeyKind
+
+
+class EmployeeDirectory(Protocol):
+    """Finds a mapped employee by id or by any identifier (C2)."""
+
+    def get(self, employee_id: str) -> Employee | None: ...
+
+    def find(self, kind: EmployeeKeyKind, value: str) -> Employee | None: ...
+
+
+class EmployeeStore(EmployeeDirectory, Protocol):
+    def save(self, employee: Employee) -> None:
+        """Write the employee and every identifier; raise Conflict if one is another's."""
+
+    def delete(self, employee_id: str) -> bool: ...
+
+    def list(self) -> Iterable[Employee]: ...
+
+
+class ContactStore(Protocol):
+    """The built-in store's contacts, keyed by E.164 number; they carry the routing ping's ``route_to``."""
+
+    def get(self, phone: str, consistent: bool = False) -> Contact | None: ...
+
+    def upsert(self, phone: str, name: str | None, responsible_employee_id: str | None, route_to: str | None) -> Contact: ...
+
+    def reroute_employee(self, employee_id: str, route_to: str | None) -> int:
+        """Set ``route_to`` on every contact of this responsible employee; return how many."""
+
+
+class CallStore(Protocol):
+    """One record per call id, written with optimistic concurrency (``version``)."""
+
+    def get(self, call_id: str) -> CallRecord | None: ...
+
+    def apply(self, event: CallEvent) -> tuple[CallRecord, bool]:
+        """Merge ``event`` into its record; return the record and whether it changed."""
+
+    def save(self, record: CallRecord, expected_version: int) -> bool:
+        """Write ``record`` if nobody wrote it since ``expected_version``; False otherwise."""
+
+
+class CallQueue(Protocol):
+    def enqueue(self, call_id: str, moment: str) -> None:
+        """Hand the call to the CRM sync worker."""
+
+
+class Ledger(Protocol):
+    """Conditional writes that make the pipeline exactly-once (the dedup table)."""
+
+    def claim(self, key: str, owner: str, ttl_seconds: int | None = None) -> bool:
+        """Take ``key`` for ``owner`` unless someone else holds it; True if ``owner`` holds it now."""
+
+    def release(self, key: str, owner: str) -> None: ...
+
+    def recall(self, key: str) -> str | None: ...
+
+    def remember(self, key: str, value: str) -> None: ...
+
+
+class ClickToCallLog(Protocol):
+    """Who asked to call a number, and how (X1, X2): an audit trail kept for ``ttl_seconds``."""
+
+    def record_click_to_call(self, phone: str, employee_id: str, sip_account: str, mode: str, ttl_seconds: int) -> None: ...
+
+
+class OutwardCalls(Protocol):
+    """Ringostat's click-to-call (X1): ring ``extension`` (the manager's SIP account), then ``destination``."""
+
+    def outward_call(self, extension: str, destination: str) -> object: ...

@@ -1,0 +1,35 @@
+"""The installation's rules for the call pipeline (P2-P7, F1-F4, T1): template parameters, each switchable."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FunnelMode(StrEnum):
+    ONE_TIME = "one_time"  # F2: a card on the first call with a number, never again
+    REPEATABLE = "repeatable"  # F3: a card whenever the number has no active card
+
+
+class CardCallTypes(StrEnum):
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+    BOTH = "both"
+
+
+class SyncRules(BaseModel):
+    """The installation's choices (P7, F1-F4, T1); each rule can be switched off."""
+
+    model_config = ConfigDict(frozen=True)
+
+    contacts_from_incoming_answered: bool = True  # P2
+    contacts_from_incoming_missed: bool = True  # P3
+    contacts_from_outgoing: bool = False  # P5: off, as in NetHunt
+    funnel_enabled: bool = True  # F1
+    funnel_id: str = Field(default="1", min_length=1, max_length=64)
+    funnel_mode: FunnelMode = FunnelMode.ONE_TIME
+    funnel_call_types: CardCallTypes = CardCallTypes.INCOMING  # F4
+    callback_tasks: bool = True  # T1
+    default_task_employee_id: str | None = None
+    callback_due_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)

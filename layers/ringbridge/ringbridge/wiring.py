@@ -1,0 +1,181 @@
+"""The composition root: every store, CRM and client a function uses, built here from one configuration.
+
+Handlers and the CLI ask this module for what a use case needs (``wiring.calls()``,
+``wiring.crm()``, …); nothing else constructs a store. What a container caches (settings,
+clients, secrets, the CRM with its rate limit, the API-key cache) is forgotten by one
+``reset()`` — a new moto in a test, or a second local stack, is a new container.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from ringbridge.config import Settings
+from ringbridge.config import settings as _settings
+
+if TYPE_CHECKING:
+    from ringbridge.domain.calls import CallEvent
+    from ringbridge.domain.crm import CrmPort
+    from ringbridge.ringostat.client import RingostatClient
+    from ringbridge.storage.api_clients import DynamoApiClients
+    from ringbridge.storage.builtin_crm import BuiltinCrm
+    from ringbridge.storage.call_history import DynamoCallHistory
+    from ringbridge.storage.calls import DynamoCalls
+    from ringbridge.storage.contacts import DynamoContacts, DynamoRouteLookup
+    from ringbridge.storage.employees import DynamoEmployees
+    from ringbridge.storage.ledger import DynamoLedger
+    from ringbridge.storage.queue import SqsCallQueue
+    from ringbridge.usecases.sync import SyncOutcome
+
+_resets: list[Callable[[], None]] = []
+_chosen: list[Settings] = []  # settings given by a caller (the CLI's flags) instead of the environment
+
+
+def on_reset(forget: Callable[[], None]) -> Callable[[], None]:
+    """Register a per-container cache kept outside this module, so ``reset()`` forgets it too."""
+    _resets.append(forget)
+    return forget
+
+
+def settings() -> Settings:
+    """The validated configuration of this container."""
+    return _chosen[-1] if _chosen else _settings()
+
+
+def use(chosen: Settings) -> None:
+    """Run with ``chosen`` instead of the environment's settings (the CLI, whose flags override it)."""
+    reset()
+    _chosen.append(chosen)
+
+
+def init(function: str) -> Settings:
+    """Called by each handler at import (Lambda's init phase): fail now if a setting it needs is missing."""
+    return settings().require(function)
+
+
+# ---------------------------------------------------------------- stores
+def calls() -> DynamoCalls:
+    from ringbridge.storage.calls import DynamoCalls
+
+    return DynamoCalls(settings().calls_table)
+
+
+def call_history() -> DynamoCallHistory:
+    from ringbridge.storage.call_history import DynamoCallHistory
+
+    return DynamoCallHistory(settings().calls_table)
+
+
+def contacts() -> DynamoContacts:
+    from ringbridge.storage.contacts import DynamoContacts
+
+    return DynamoContacts(settings().contacts_table)
+
+
+def route_lookup() -> DynamoRouteLookup:
+    from ringbridge.storage.contacts import DynamoRouteLookup
+
+    config = settings()
+    return DynamoRouteLookup(config.contacts_table, config.routing_store_timeout_ms)
+
+
+def employees() -> DynamoEmployees:
+    from ringbridge.storage.employees import DynamoEmployees
+
+    return DynamoEmployees(settings().sip_mappings_table)
+
+
+def ledger() -> DynamoLedger:
+    from ringbridge.storage.ledger import DynamoLedger
+
+    return DynamoLedger(settings().dedup_table)
+
+
+def queue() -> SqsCallQueue:
+    from ringbridge.storage.queue import SqsCallQueue
+
+    return SqsCallQueue(settings().call_queue_url)
+
+
+def api_clients() -> DynamoApiClients:
+    from ringbridge.storage.api_clients import DynamoApiClients
+
+    return DynamoApiClients(settings().api_clients_table)
+
+
+def builtin_store() -> BuiltinCrm:
+    from ringbridge.storage.builtin_crm import BuiltinCrm
+
+    config = settings()
+    return BuiltinCrm(config.contacts_table, config.cards_table, config.tasks_table, config.calls_table)
+
+
+# ---------------------------------------------------------------- outside services
+@lru_cache(maxsize=1)
+def crm() -> CrmPort:
+    """The CRM that receives the writes (C3), once per container: its rate limit must persist."""
+    config = settings()
+    if config.crm == "builtin":
+        return builtin_store()
+    from ringbridge import crm as adapters
+    from ringbridge.secrets import get_secret
+
+    api_key = get_secret(config.crm_api_key_param)
+    return adapters.build_crm(config.crm, api_key, config.crm_environment, managers=employees(), builtin=builtin_store)
+
+
+def ringostat() -> RingostatClient:
+    """Ringostat's REST API (click-to-call); its credentials are read now, from SSM (cached)."""
+    from ringbridge.domain.errors import Unavailable
+    from ringbridge.observability import logger
+    from ringbridge.ringostat.client import RingostatClient  # requests is loaded by click-to-call only (cold start)
+    from ringbridge.secrets import get_secret
+
+    config = settings()
+    try:
+        auth_key = get_secret(config.ringostat_auth_key_param)
+        project_id = get_secret(config.ringostat_project_id_param) if config.ringostat_project_id_param else None
+    except Exception as error:
+        logger.exception("ringostat secrets unavailable")
+        raise Unavailable("Ringostat credentials are unavailable; retry") from error
+    return RingostatClient(config.ringostat_api_url, auth_key, project_id, config.ringostat_timeout_ms / 1000)
+
+
+# ---------------------------------------------------------------- use cases that need more than stores
+def accept_event(event: CallEvent, lambda_context: Any | None) -> dict[str, Any]:
+    """Ingestion: merge the event into its call and queue it, once per distinct event (Powertools idempotency)."""
+    from ringbridge.storage.idempotency import once_per_event
+    from ringbridge.usecases.ingest import accept_event as accept
+
+    return once_per_event(settings().dedup_table, lambda e: accept(e, calls(), queue()).answer(), event, lambda_context)
+
+
+def sync(call_id: str) -> SyncOutcome:
+    """The worker's use case with the installation's stores, CRM and rules."""
+    from ringbridge.domain.clock import utc_now
+    from ringbridge.usecases.sync import sync_call
+
+    return sync_call(
+        call_id, calls=calls(), crm=crm(), employees=employees(), ledger=ledger(), rules=settings().rules, now=utc_now()
+    )
+
+
+def reset() -> None:
+    """Forget everything cached per container (settings, clients, secrets, CRM, idempotency, API keys)."""
+    from aws_lambda_powertools.utilities import parameters
+
+    from ringbridge.secrets import reset_secrets
+    from ringbridge.storage import idempotency
+    from ringbridge.storage.aws import reset_clients
+
+    _settings.cache_clear()
+    _chosen.clear()
+    crm.cache_clear()
+    idempotency.reset()
+    reset_clients()
+    reset_secrets()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
+    for forget in _resets:
+        forget()
