@@ -12,6 +12,7 @@ from ringbridge.crm.http import RetryPolicy
 from ringbridge.domain.calls import Direction, Utm
 from ringbridge.domain.crm import CrmContact, TaskDraft
 from ringbridge.domain.sync import FunnelMode
+from tests.contract import KEYCRM, assert_keeps_contract
 from tests.fakes import FakeClock
 from tests.fakes.keycrm import API_KEY, FakeKeyCrm
 from tests.fakes.pipeline import ANNA, Employees, Pipeline, make_call
@@ -44,6 +45,8 @@ def world() -> Iterator[KeyCrmWorld]:
         yield make_world(fake, clock)
     finally:
         fake.stop()
+    # Every request the test made the adapter send, and every answer, keeps the contract.
+    assert_keeps_contract(KEYCRM, fake.exchanges)
 
 
 @pytest.mark.parametrize("stored", ["+48123456789", "48123456789", "123456789", "+48 12 345 67 89"])
@@ -253,6 +256,7 @@ def test_wrong_key_is_rejected_with_401() -> None:
             crm.find_contact(PHONE)
     assert error.value.status == 401
     assert "wrong" not in str(error.value)
+    assert_keeps_contract(KEYCRM, fake.exchanges)
 
 
 def test_validation_error_carries_the_crm_message(world: KeyCrmWorld) -> None:

@@ -13,6 +13,7 @@ from ringbridge.crm.http import RetryPolicy
 from ringbridge.domain.calls import Direction, Utm
 from ringbridge.domain.crm import CrmContact, TaskDraft
 from ringbridge.domain.sync import FunnelMode
+from tests.contract import NETHUNT, assert_keeps_contract
 from tests.fakes import FakeClock
 from tests.fakes.nethunt import ANNA_EMAIL, API_KEY, CONTACTS, DEALS, EMAIL, PIOTR_EMAIL, PREFIX, TASKS, FakeNetHunt
 from tests.fakes.pipeline import ANNA, PIOTR, Employees, Pipeline, make_call
@@ -58,6 +59,8 @@ def world() -> Iterator[NetHuntWorld]:
         yield make_world(fake, clock)
     finally:
         fake.stop()
+    # Every request the test made the adapter send, and every answer, keeps the contract.
+    assert_keeps_contract(NETHUNT, fake.exchanges)
 
 
 def test_p1_finds_contact_by_its_e164_phone(world: NetHuntWorld) -> None:
@@ -229,6 +232,7 @@ def test_wrong_credentials_are_rejected_with_401() -> None:
         with pytest.raises(CrmRejected) as error:
             build_nethunt("wrong-key", config, clock=clock).find_contact(PHONE)
     assert error.value.status == 401
+    assert_keeps_contract(NETHUNT, fake.exchanges)
 
 
 def test_validation_error_carries_the_crm_message(world: NetHuntWorld) -> None:
