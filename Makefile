@@ -13,7 +13,7 @@ TOOLS_VENV := .venv-tools
 TOOLS := $(TOOLS_VENV)/bin
 TOOLS_STAMP := $(TOOLS_VENV)/.installed-$(shell cat requirements-tools.txt | sha1sum | cut -c1-12)
 
-.PHONY: install tools run test security audit lint typecheck validate build pytest unit integration e2e bench clean
+.PHONY: install tools run test security audit lint typecheck validate build pytest unit integration e2e contract contract-published bench clean
 
 $(STAMP): requirements-dev.txt layers/ringbridge/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,14 @@ integration: install
 
 e2e: install
 	$(BIN)/python -m pytest tests/e2e
+
+# The adapters against the strict fakes, every request and answer checked against tests/contract/*_api.yaml.
+contract: install
+	$(BIN)/python -m pytest tests/contract tests/integration/test_keycrm_adapter.py tests/integration/test_nethunt_adapter.py
+
+# Extra, outside `make test`: the KeyCRM scenario against KeyCRM's full published document in ../shared.
+contract-published: install
+	$(BIN)/python -m pytest -m published_contract tests/contract
 
 clean:
 	rm -rf $(VENV) $(TOOLS_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,29 +1,26 @@
-"""Every request the KeyCRM adapter sends in a full scenario, and every answer of the fake, against KeyCRM's OpenAPI document."""
+"""The KeyCRM adapter's requests and the strict fake's answers, errors included, against ``keycrm_api.yaml``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+import requests
 
-from ringbridge.crm import KeyCrmConfig, build_keycrm
-from ringbridge.domain.calls import Direction, Utm
-from ringbridge.domain.crm import CrmContact, TaskDraft
-from ringbridge.domain.rules import FunnelMode
-from tests.contract import load_keycrm_spec, request_errors, response_errors
-from tests.fakes import FakeClock
+from ringbridge.crm import CrmRejected, CrmUnavailable, KeyCrmConfig, build_keycrm
+from ringbridge.crm.http import RetryPolicy
+from ringbridge.domain.crm import CardDraft, CrmContact
+from tests.contract import KEYCRM
+from tests.contract.scenarios import keycrm_full_scenario
+from tests.fakes import Exchange, FakeClock
+from tests.fakes import keycrm as keycrm_fake
 from tests.fakes.keycrm import API_KEY, FakeKeyCrm
-from tests.fakes.pipeline import ANNA, PIOTR, Employees, Pipeline, make_call
+from tests.fakes.pipeline import ANNA, Employees, make_call
 
-SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "keycrm-openapi.yml"
-
-
-@pytest.fixture(scope="module")
-def api() -> object:
-    if not SPEC.exists():
-        pytest.skip(f"KeyCRM's OpenAPI document is not at {SPEC}")
-    return load_keycrm_spec(SPEC)
+PHONE = "+48123456789"
+# The operations the adapter has no use for (kept in the contract for later steps).
+UNUSED = {("GET", "/users"), ("GET", "/pipelines/cards/{cardId}")}
 
 
 @pytest.fixture
@@ -37,69 +34,123 @@ def fake() -> Iterator[FakeKeyCrm]:
         server.stop()
 
 
-def run_full_scenario(fake: FakeKeyCrm) -> None:
-    """Every adapter operation, through ``sync_call`` where the pipeline reaches it."""
-    clock = FakeClock()
-    crm = build_keycrm(
-        API_KEY,
-        KeyCrmConfig(base_url=f"{fake.url}/v1", source_id=7, buyer_fields={"source": "CT_1", "utm_source": "CT_2"}),
-        Employees(ANNA, PIOTR),
-        clock=clock,
-    )
-    once = Pipeline(crm)
-    utm = Utm(source="google", medium="cpc", campaign="spring", term="crm", content="ad")
-    once.sync(make_call("k1", "+48123456789", utm=utm, keyword="crm"))  # new, answered
-    once.sync(make_call("k1", "+48123456789", utm=utm, recording_url="https://rec.example/k1.mp3"))  # L4
-    once.sync(make_call("k2", "+48123456780", answered=False))  # new, missed: reminder
-    once.sync(make_call("k3", "+48123456789", employee=PIOTR))  # known
-    once.sync(make_call("k4", "+48600700800", direction=Direction.OUTGOING))  # P5
-    legacy = fake.add_buyer("Legacy", ["0048500600700", "500600700"])
-    fake.add_card(legacy, status_id=13)
-    repeat = Pipeline(crm, funnel_mode=FunnelMode.REPEATABLE, funnel_id="1")
-    repeat.sync(make_call("k5", "+48500600700"))  # known, only a won card: a new card
-    repeat.sync(make_call("k6", "+48500600700", answered=False))  # reminder on the open card
-    crm.create_task(
-        TaskDraft(call_id="k7", phone="+48700800900", due_at="2030-01-01T10:00:00Z", text="Call back", assignee=ANNA)
-    )  # no buyer: a card with its own contact
-    crm.find_open_task("+48500600700")
-    crm.find_active_card("+48123456789", CrmContact(crm_id="101", phone="+48123456789"))
-    one_funnel = build_keycrm(API_KEY, KeyCrmConfig(base_url=f"{fake.url}/v1", pipeline_id=1), clock=clock)
-    one_funnel.find_active_card("+48123456789", CrmContact(crm_id="101", phone="+48123456789"))
+def _operation(exchange: Exchange) -> tuple[str, str]:
+    path = exchange.path.removeprefix("/v1")
+    for pattern, template in (
+        (r"^/buyer/\d+$", "/buyer/{buyerId}"),
+        (r"^/pipelines/\d+/statuses$", "/pipelines/{pipelineId}/statuses"),
+        (r"^/pipelines/cards/\d+$", "/pipelines/cards/{cardId}"),
+    ):
+        if re.match(pattern, path):
+            path = template
+    return exchange.method, path
 
 
-def test_every_keycrm_request_and_response_matches_the_openapi_document(api: object, fake: FakeKeyCrm) -> None:
-    run_full_scenario(fake)
-    assert fake.exchanges, "the scenario sent nothing"
-    problems: list[str] = []
-    for exchange in fake.exchanges:
-        where = f"{exchange.method} {exchange.path}?{exchange.query_string}"
-        problems += [f"request {where}: {e}" for e in request_errors(api, exchange)]  # type: ignore[arg-type]
-        problems += [f"response {exchange.status} {where}: {e}" for e in response_errors(api, exchange)]  # type: ignore[arg-type]
+def test_every_request_and_answer_of_a_full_scenario_keeps_the_contract(fake: FakeKeyCrm) -> None:
+    keycrm_full_scenario(fake)
+    problems = KEYCRM.problems(fake.exchanges)
     assert not problems, "\n".join(problems)
-    operations = sorted({f"{e.method} {e.path}" for e in fake.exchanges})
-    print(f"\nvalidated {len(fake.exchanges)} KeyCRM requests and {len(fake.exchanges)} responses; operations: {operations}")
-    assert len(fake.exchanges) > 0
-    assert {e.method for e in fake.exchanges} == {"GET", "POST", "PUT"}
+    assert {_operation(e) for e in fake.exchanges} == KEYCRM.operations() - UNUSED
 
 
-def test_the_validator_catches_a_request_outside_the_document(api: object, fake: FakeKeyCrm) -> None:
-    """The check can fail: a body without the required ``contact`` and an undocumented filter are refused."""
-    import requests
+def test_the_fakes_error_answers_keep_the_contract(fake: FakeKeyCrm) -> None:
+    clock = FakeClock()
+    config = KeyCrmConfig(base_url=f"{fake.url}/v1", pipeline_id=1)
+    crm = build_keycrm(API_KEY, config, Employees(ANNA), clock=clock, retry=RetryPolicy(max_attempts=3, max_total_wait=5))
+    with pytest.raises(CrmRejected):  # 401
+        build_keycrm("wrong", config, clock=clock).find_contact(PHONE)
+    with pytest.raises(CrmRejected):  # 404
+        crm.log_call(make_call("e-404", PHONE), CrmContact(crm_id="999", phone=PHONE), ANNA)
+    buyer = fake.add_buyer("Jan", [PHONE])
+    manager = ANNA.model_copy(update={"crm_manager_id": "99"})
+    draft = CardDraft(
+        call_id="e-422", phone=PHONE, contact=CrmContact(crm_id=str(buyer), phone=PHONE), funnel_id="1", title="t", summary="s"
+    )
+    with pytest.raises(CrmRejected):  # 422
+        crm.create_card(draft.model_copy(update={"manager": manager}))
+    fake.throttle_next(2, retry_after=1)
+    assert crm.find_contact(PHONE) is not None  # 429, 429, 200
+    fake.limit(1, 60.0)
+    with pytest.raises(CrmUnavailable):  # 429 with the window's own Retry-After, beyond the wait budget
+        crm.find_contact(PHONE)
+        crm.find_contact(PHONE)
+    fake.limit(keycrm_fake.REQUESTS_PER_MINUTE)
+    adapter_exchanges = list(fake.exchanges)
+    problems = KEYCRM.problems(adapter_exchanges)
 
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {API_KEY}"
-    session.post(f"{fake.url}/v1/pipelines/cards", json={"title": "no contact"})
-    session.post(f"{fake.url}/v1/buyer", json={"full_name": 5})
-    session.get(f"{fake.url}/v1/buyer", params={"limit": 500})
-    requests.get(f"{fake.url}/v1/buyer", timeout=5)  # no Authorization: the document requires bearerAuth
-    requests_checked = [request_errors(api, exchange) for exchange in fake.exchanges]  # type: ignore[arg-type]
-    assert all(requests_checked), requests_checked
+    # Answers to requests the adapter does not send (those requests are outside the contract).
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    for params in ({"filter[status_id]": "11,12"}, {"filter[client_id]": str(buyer)}, {"include": "contact,orders"}):
+        requests.get(f"{fake.url}/v1/pipelines/cards", params=params, headers=headers, timeout=5)
+    requests.post(f"{fake.url}/v1/buyer", json={"phone": [PHONE]}, headers=headers, timeout=5)
+    requests.get(f"{fake.url}/v1/buyer", params={"limit": 500}, headers=headers, timeout=5)
+    problems += KEYCRM.problems(fake.exchanges[len(adapter_exchanges) :], requests_too=False)
+    assert not problems, "\n".join(problems)
+    statuses = [e.status for e in fake.exchanges]
+    assert {400, 401, 404, 422, 429} <= set(statuses)
+    throttled = [e for e in fake.exchanges if e.status == 429]
+    assert all(int(e.response_headers["Retry-After"]) >= 1 for e in throttled)
+    invalid = [e.response_json for e in fake.exchanges if e.status == 422]
+    assert all(body["message"] == "The given data was invalid." and body["errors"] for body in invalid)
 
 
-def test_the_validator_catches_an_answer_outside_the_document(api: object, fake: FakeKeyCrm) -> None:
-    import requests
+@pytest.mark.parametrize(
+    ("method", "path", "params", "body", "why"),
+    [
+        ("GET", "/pipelines/cards", {"filter[status_id]": "11,12"}, None, "a list where one id is documented"),
+        ("GET", "/pipelines/cards", {"filter[contact.phone]": PHONE}, None, "a filter the route does not allow"),
+        ("GET", "/pipelines/cards", {"filter[client_id]": "5"}, None, "cards cannot be filtered by buyer"),
+        ("GET", "/pipelines/cards", {"include": "contact.client,orders"}, None, "an include the route does not allow"),
+        ("GET", "/buyer", {"include": "custom_fields"}, None, "the live list names customFields"),
+        ("GET", "/buyer", {"filter[phone]": PHONE}, None, "buyers filter on buyer_phone"),
+        ("GET", "/buyer", {"limit": "51"}, None, "at most 50 a page"),
+        ("POST", "/buyer", None, {"full_name": 5}, "full_name is text"),
+        ("POST", "/buyer", None, {"full_name": "Jan", "phone": PHONE}, "phone is a list"),
+        ("POST", "/buyer", None, {"full_name": "Jan", "comment": "x"}, "KeyCRM would drop an unknown field"),
+        ("PUT", "/buyer/101", None, {"note": "x"}, "full_name is required on PUT too"),
+        ("POST", "/pipelines/cards", None, {"title": "no contact"}, "contact is required"),
+        ("POST", "/pipelines/cards", None, {"contact": {"client_id": 1}, "status_id": 11}, "no status on create"),
+        ("PUT", "/pipelines/cards/501", None, {"manager_comment": "x"}, "not updatable: KeyCRM would drop it"),
+        ("PUT", "/pipelines/cards/501", None, {"communicate_at": "2030-01-01T10:00:00Z"}, "KeyCRM's time form"),
+    ],
+)
+def test_the_contract_refuses_requests_outside_it(
+    fake: FakeKeyCrm, method: str, path: str, params: dict[str, str] | None, body: object, why: str
+) -> None:
+    requests.request(
+        method, f"{fake.url}/v1{path}", params=params, json=body, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=5
+    )
+    assert KEYCRM.request_errors(fake.exchanges[-1]), why
 
-    buyer = fake.add_buyer("Jan", ["+48123456789"])
-    fake.buyers[buyer]["phone"] = "+48123456789"  # a string where the document says a list
+
+def test_the_contract_refuses_a_request_without_the_key(fake: FakeKeyCrm) -> None:
+    requests.get(f"{fake.url}/v1/buyer", timeout=5)
+    assert KEYCRM.request_errors(fake.exchanges[-1])
+
+
+def test_the_contract_refuses_answers_outside_it(fake: FakeKeyCrm) -> None:
+    buyer = fake.add_buyer("Jan", [PHONE])
+    fake.buyers[buyer]["phone"] = PHONE  # a string where the contract says a list
     requests.get(f"{fake.url}/v1/buyer/{buyer}", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=5)
-    assert response_errors(api, fake.exchanges[-1])  # type: ignore[arg-type]
+    assert KEYCRM.response_errors(fake.exchanges[-1])
+    base = fake.exchanges[-1]
+    no_retry_after = Exchange(base.method, base.path, "", base.headers, b"", 429, b'{"message": "Too Many Attempts."}', {})
+    no_errors = Exchange("POST", "/v1/buyer", "", base.headers, b"{}", 422, b'{"message": "The given data was invalid."}', {})
+    for exchange in (no_retry_after, no_errors):
+        exchange.response_headers["Content-Type"] = "application/json"
+        assert KEYCRM.response_errors(exchange)
+
+
+def test_the_fake_and_the_contract_allow_the_same_filters_and_includes() -> None:
+    paths = KEYCRM.document["paths"]
+    parameters = KEYCRM.document["components"]["parameters"]
+
+    def filter_keys(path: str) -> set[str]:
+        [param] = [p for p in paths[path]["get"]["parameters"] if p.get("name") == "filter"]
+        return set(param["schema"]["properties"])
+
+    assert filter_keys("/buyer") == set(keycrm_fake.BUYER_FILTERS)
+    assert filter_keys("/pipelines/cards") == set(keycrm_fake.CARD_FILTERS)
+    assert filter_keys("/users") == set(keycrm_fake.USER_FILTERS)
+    assert set(parameters["buyerInclude"]["schema"]["items"]["enum"]) == set(keycrm_fake.BUYER_INCLUDES)
+    assert set(parameters["cardInclude"]["schema"]["items"]["enum"]) == set(keycrm_fake.CARD_INCLUDES)

@@ -2,14 +2,19 @@
 
 Each fake is a werkzeug app served from a thread on 127.0.0.1. Besides its CRM's own
 behaviour, every fake can: refuse a wrong key (401), throttle (429 with ``Retry-After``)
-after N requests per window or for the next N requests, and fail with 500 for the next N
-requests or until told otherwise. Every request and response is recorded for tests.
+after N requests per window and key or for the next N requests, and fail with 500 for the
+next N requests or until told otherwise. Every request and response is recorded for tests.
+
+The fakes are strict: they refuse what the real services refuse (each rule names its
+public source), and where a behaviour is undocumented they take the narrow reading, so
+that the adapters cannot come to rely on it unnoticed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -93,10 +98,9 @@ class FakeCrmServer:
         self._monotonic = monotonic
         self.exchanges: list[Exchange] = []
         self.lock = threading.RLock()
-        self.rate_limit: tuple[int, float] | None = None  # (requests, window seconds)
-        self.retry_after = 1
-        self._window_start = 0.0
-        self._window_count = 0
+        self.rate_limit: tuple[int, float] | None = None  # (requests, window seconds), per API key
+        self.retry_after: int | None = None  # None: the seconds left in the key's window
+        self._windows: dict[str, tuple[float, int]] = {}  # key -> (window start, requests in it)
         self._throttle_next = 0
         self._fail_next = 0
         self.failing = False
@@ -108,9 +112,15 @@ class FakeCrmServer:
 
     # Switches for tests
 
-    def limit(self, requests: int, window: float, retry_after: int = 1) -> None:
-        self.rate_limit, self.retry_after = (requests, window), retry_after
-        self._window_start, self._window_count = self._monotonic(), 0
+    def limit(self, requests: int | None, window: float = 60.0, retry_after: int | None = None) -> None:
+        """At most ``requests`` per ``window`` seconds per API key (``None``: no limit).
+
+        The window is fixed and starts with the key's first request, as Laravel's throttle
+        counts; ``Retry-After`` is the seconds left in it unless ``retry_after`` is given.
+        """
+        self.rate_limit = (requests, window) if requests is not None else None
+        self.retry_after = retry_after
+        self._windows.clear()
 
     def throttle_next(self, count: int, retry_after: int = 1) -> None:
         self._throttle_next, self.retry_after = count, retry_after
@@ -129,25 +139,39 @@ class FakeCrmServer:
     def route(self, request: Request) -> Response:
         raise NotImplementedError
 
-    def _throttled(self) -> bool:
+    def unauthorized_body(self) -> dict[str, Any]:
+        return {"message": "Unauthenticated."}
+
+    def throttled_body(self) -> dict[str, Any]:
+        return {"message": "Too Many Attempts."}
+
+    def _throttled(self, key: str) -> int | None:
+        """Seconds to wait when this request is over the limit, else ``None``."""
         if self._throttle_next > 0:
             self._throttle_next -= 1
-            return True
+            return self.retry_after if self.retry_after is not None else 1
         if self.rate_limit is None:
-            return False
+            return None
         requests, window = self.rate_limit
         now = self._monotonic()
-        if now - self._window_start >= window:
-            self._window_start, self._window_count = now, 0
-        self._window_count += 1
-        return self._window_count > requests
+        start, count = self._windows.get(key, (now, 0))
+        if now - start >= window:
+            start, count = now, 0
+        self._windows[key] = (start, count + 1)
+        if count + 1 <= requests:
+            return None
+        return self.retry_after if self.retry_after is not None else max(1, math.ceil(start + window - now))
 
     def _answer(self, request: Request) -> Response:
         with self.lock:
             if not self.authorized(request):
-                return json_response({"message": "Unauthenticated."}, 401)
-            if self._throttled():
-                return json_response({"message": "Too Many Attempts."}, 429, {"Retry-After": str(self.retry_after)})
+                return json_response(self.unauthorized_body(), 401)
+            wait = self._throttled(request.headers.get("Authorization", ""))
+            if wait is not None:
+                headers = {"Retry-After": str(wait)}
+                if self.rate_limit is not None:
+                    headers |= {"X-RateLimit-Limit": str(self.rate_limit[0]), "X-RateLimit-Remaining": "0"}
+                return json_response(self.throttled_body(), 429, headers)
             if self.failing or self._fail_next > 0:
                 self._fail_next = max(0, self._fail_next - 1)
                 return json_response({"message": "Server Error"}, self.fail_status)

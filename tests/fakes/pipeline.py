@@ -90,12 +90,14 @@ def make_call(
 class Pipeline:
     """``sync_call`` with in-memory ledger, calls and employees around one CRM adapter."""
 
-    def __init__(self, crm: CrmPort, rules: SyncRules | None = None, **rule_overrides: Any) -> None:
+    def __init__(
+        self, crm: CrmPort, rules: SyncRules | None = None, employees: Employees | None = None, **rule_overrides: Any
+    ) -> None:
         self.crm = crm
         self.rules = rules or SyncRules(**rule_overrides)
         self.calls = Calls()
         self.ledger = Ledger()
-        self.employees = Employees(ANNA, PIOTR)
+        self.employees = employees or Employees(ANNA, PIOTR)
 
     def sync(self, call: CallRecord) -> SyncOutcome:
         self.calls.records[call.call_id] = call

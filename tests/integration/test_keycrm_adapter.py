@@ -12,6 +12,7 @@ from ringbridge.crm.http import RetryPolicy
 from ringbridge.domain.calls import Direction, Utm
 from ringbridge.domain.crm import CrmContact, TaskDraft
 from ringbridge.domain.rules import FunnelMode
+from tests.contract import KEYCRM, assert_keeps_contract
 from tests.fakes import FakeClock
 from tests.fakes.keycrm import API_KEY, FakeKeyCrm
 from tests.fakes.pipeline import ANNA, Employees, Pipeline, make_call
@@ -44,6 +45,8 @@ def world() -> Iterator[KeyCrmWorld]:
         yield make_world(fake, clock)
     finally:
         fake.stop()
+    # Every request the test made the adapter send, and every answer, keeps the contract.
+    assert_keeps_contract(KEYCRM, fake.exchanges)
 
 
 @pytest.mark.parametrize("stored", ["+48123456789", "48123456789", "123456789", "+48 12 345 67 89"])
@@ -142,7 +145,10 @@ def test_f3_open_card_scan_follows_pages(world: KeyCrmWorld) -> None:
     card = world.fake.add_card(buyer_id, status_id=12)
     found = world.crm.find_active_card(PHONE, CrmContact(crm_id=str(buyer_id), phone=PHONE))
     assert found is not None and found.crm_id == str(card)
-    assert len(world.fake.requests_matching("GET", "/pipelines/cards")) == 2
+    # One open status per request (KeyCRM documents a single `filter[status_id]`): status 11
+    # takes two pages of 50, status 12 one.
+    scans = world.fake.requests_matching("GET", "/pipelines/cards")
+    assert [e.query_string.split("&")[0] for e in scans] == ["filter%5Bstatus_id%5D=11"] * 2 + ["filter%5Bstatus_id%5D=12"]
 
 
 def test_t1_missed_call_sets_one_call_back_reminder_on_the_card(world: KeyCrmWorld) -> None:
@@ -250,14 +256,17 @@ def test_wrong_key_is_rejected_with_401() -> None:
             crm.find_contact(PHONE)
     assert error.value.status == 401
     assert "wrong" not in str(error.value)
+    assert_keeps_contract(KEYCRM, fake.exchanges)
 
 
 def test_validation_error_carries_the_crm_message(world: KeyCrmWorld) -> None:
-    with pytest.raises(CrmRejected, match="manager id is invalid") as error:
+    """KeyCRM's 422 says "The given data was invalid." and puts the reasons in ``errors``: both are kept."""
+    with pytest.raises(CrmRejected, match="manager_id: The selected manager id is invalid") as error:
         world.crm.create_card(
             make_card_draft(world, manager_id="99"),
         )
     assert error.value.status == 422
+    assert error.value.reason.startswith("The given data was invalid.")
 
 
 def make_card_draft(world: KeyCrmWorld, manager_id: str) -> object:

@@ -13,11 +13,15 @@ from ringbridge.crm.http import RetryPolicy
 from ringbridge.domain.calls import Direction, Utm
 from ringbridge.domain.crm import CrmContact, TaskDraft
 from ringbridge.domain.rules import FunnelMode
+from tests.contract import NETHUNT, assert_keeps_contract
 from tests.fakes import FakeClock
-from tests.fakes.nethunt import API_KEY, CONTACTS, DEALS, EMAIL, PREFIX, TASKS, FakeNetHunt
-from tests.fakes.pipeline import ANNA, Employees, Pipeline, make_call
+from tests.fakes.nethunt import ANNA_EMAIL, API_KEY, CONTACTS, DEALS, EMAIL, PIOTR_EMAIL, PREFIX, TASKS, FakeNetHunt
+from tests.fakes.pipeline import ANNA, PIOTR, Employees, Pipeline, make_call
 
 PHONE = "+48123456789"
+# NetHunt's user fields take a workspace user's e-mail: that is the employees' CRM manager id here.
+NH_ANNA = ANNA.model_copy(update={"crm_manager_id": ANNA_EMAIL})
+NH_PIOTR = PIOTR.model_copy(update={"crm_manager_id": PIOTR_EMAIL})
 
 
 @dataclass
@@ -27,7 +31,7 @@ class NetHuntWorld:
     crm: NetHuntAdapter
 
     def pipeline(self, **rules: Any) -> Pipeline:
-        return Pipeline(self.crm, **rules)
+        return Pipeline(self.crm, employees=Employees(NH_ANNA, NH_PIOTR), **rules)
 
 
 def make_world(fake: FakeNetHunt, clock: FakeClock, **config: Any) -> NetHuntWorld:
@@ -41,7 +45,7 @@ def make_world(fake: FakeNetHunt, clock: FakeClock, **config: Any) -> NetHuntWor
         **config,
     }
     crm = build_nethunt(
-        API_KEY, NetHuntConfig.model_validate(values), Employees(ANNA), clock=clock, retry=RetryPolicy(max_total_wait=30)
+        API_KEY, NetHuntConfig.model_validate(values), Employees(NH_ANNA), clock=clock, retry=RetryPolicy(max_total_wait=30)
     )
     return NetHuntWorld(fake, clock, crm)
 
@@ -55,10 +59,12 @@ def world() -> Iterator[NetHuntWorld]:
         yield make_world(fake, clock)
     finally:
         fake.stop()
+    # Every request the test made the adapter send, and every answer, keeps the contract.
+    assert_keeps_contract(NETHUNT, fake.exchanges)
 
 
 def test_p1_finds_contact_by_its_e164_phone(world: NetHuntWorld) -> None:
-    record = world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE, "Responsible": "1"})
+    record = world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE, "Responsible": ANNA_EMAIL})
     world.fake.add_record(CONTACTS, {"Name": "Other", "Phone": "+48111222333"})
     contact = world.crm.find_contact(PHONE)
     assert contact is not None
@@ -85,7 +91,7 @@ def test_p2_p8_new_answered_call_creates_contact_with_source_and_utm(world: NetH
         "Kanał": "cpc",
         "Kampania": "spring",
         "Słowo kluczowe": "crm",
-        "Responsible": "1",
+        "Responsible": ANNA_EMAIL,
     }
     [log] = world.fake.logs_of(contact["recordId"])
     assert "incoming answered" in log["text"] and "manager Anna Nowak" in log["text"]
@@ -95,7 +101,7 @@ def test_p2_p8_new_answered_call_creates_contact_with_source_and_utm(world: NetH
 
 def test_p8_field_names_are_configurable_and_missing_fields_are_left_out(world: NetHuntWorld) -> None:
     crm = make_world(world.fake, world.clock, utm_source_field="UTM Source", keyword_field="").crm
-    Pipeline(crm).sync(make_call("c-p8", PHONE, utm=Utm(source="fb"), keyword="shoes"))
+    Pipeline(crm, employees=Employees(NH_ANNA)).sync(make_call("c-p8", PHONE, utm=Utm(source="fb"), keyword="shoes"))
     [contact] = world.fake.records_in(CONTACTS)
     assert "UTM Source" not in contact["fields"]  # the folder has no such field: left out, not a 400
     assert "Słowo kluczowe" not in contact["fields"]
@@ -126,7 +132,7 @@ def test_f1_f6_deal_in_deals_folder_with_stage_and_manager(world: NetHuntWorld) 
     world.pipeline().sync(make_call("c-f1", PHONE, utm=Utm(source="google")))
     [deal] = world.fake.records_in(DEALS)
     assert deal["fields"]["Stage"] == "New"
-    assert deal["fields"]["Owner"] == "1"  # F6: the manager who answered
+    assert deal["fields"]["Owner"] == ANNA_EMAIL  # F6: the manager who answered, as a NetHunt user
     assert deal["fields"]["Phone"] == PHONE
     assert deal["fields"]["Źródło"] == "google"
     assert "c-f1" in deal["fields"]["Description"]
@@ -151,12 +157,12 @@ def test_f3_repeatable_mode_opens_a_deal_only_when_none_is_active(world: NetHunt
 
 
 def test_t1_missed_call_creates_one_open_task_for_the_responsible(world: NetHuntWorld) -> None:
-    world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE, "Responsible": "1"})
+    world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE, "Responsible": ANNA_EMAIL})
     pipeline = world.pipeline()
     assert pipeline.sync(make_call("c-t1a", PHONE, answered=False)).task_created
     assert not pipeline.sync(make_call("c-t1b", PHONE, answered=False)).task_created
     [task] = world.fake.records_in(TASKS)
-    assert task["fields"]["Assignee"] == "1" and task["fields"]["Phone"] == PHONE
+    assert task["fields"]["Assignee"] == ANNA_EMAIL and task["fields"]["Phone"] == PHONE
     assert task["fields"]["Due date"].endswith("Z")
     task["fields"]["Completed"] = True  # done: the next missed call gets a new task
     assert pipeline.sync(make_call("c-t1c", PHONE, answered=False)).task_created
@@ -169,7 +175,7 @@ def test_t1_without_tasks_folder_the_call_back_is_a_comment(world: NetHuntWorld)
         call_id="c-t1d",
         phone=PHONE,
         contact=CrmContact(crm_id=record, phone=PHONE),
-        assignee=ANNA,
+        assignee=NH_ANNA,
         due_at="2030-01-01T10:00:00+00:00",
         text="Call back Jan",
     )
@@ -226,12 +232,14 @@ def test_wrong_credentials_are_rejected_with_401() -> None:
         with pytest.raises(CrmRejected) as error:
             build_nethunt("wrong-key", config, clock=clock).find_contact(PHONE)
     assert error.value.status == 401
+    assert_keeps_contract(NETHUNT, fake.exchanges)
 
 
 def test_validation_error_carries_the_crm_message(world: NetHuntWorld) -> None:
     crm = make_world(world.fake, world.clock, check_fields=False, origin_field="Lead origin").crm
-    with pytest.raises(CrmRejected, match="Unknown field"):
+    with pytest.raises(CrmRejected, match="Unknown field") as error:
         Pipeline(crm).sync(make_call("c-400", PHONE))
+    assert error.value.status == 400
 
 
 def test_c3_build_crm_reads_environment() -> None:
@@ -255,3 +263,35 @@ def test_p1_contact_with_empty_name_field_is_still_found(world: NetHuntWorld) ->
     record = world.fake.add_record(CONTACTS, {"Name": [], "Phone": [PHONE]})
     contact = world.crm.find_contact(PHONE)
     assert contact is not None and contact.crm_id == record and contact.name is None
+
+
+def test_f6_a_manager_id_that_is_not_a_user_email_is_left_out(world: NetHuntWorld) -> None:
+    """User fields take a workspace user's e-mail: a mapping that holds another id writes the deal without an owner."""
+    pipeline = Pipeline(world.crm, employees=Employees(ANNA, PIOTR))  # crm_manager_id "1": not an e-mail
+    assert pipeline.sync(make_call("c-f6", PHONE)).card_created
+    [deal] = world.fake.records_in(DEALS)
+    assert "Owner" not in deal["fields"]
+    [contact] = world.fake.records_in(CONTACTS)
+    assert "Responsible" not in contact["fields"]
+
+
+def test_f1_a_stage_that_is_not_an_option_of_the_folder_is_refused(world: NetHuntWorld) -> None:
+    crm = make_world(world.fake, world.clock, deal_new_stage="Nowy").crm
+    with pytest.raises(CrmRejected, match="'Nowy' is not an option of field 'Stage'") as error:
+        Pipeline(crm, employees=Employees(NH_ANNA)).sync(make_call("c-stage", PHONE))
+    assert error.value.status == 400
+
+
+def test_l1_l4_logs_are_found_again_when_triggers_omit_the_record_id(world: NetHuntWorld) -> None:
+    """One published schema makes ``recordId`` optional on call logs and comments: the call marker alone finds them."""
+    world.fake.trigger_record_ids = False
+    record = world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE})
+    contact = CrmContact(crm_id=record, phone=PHONE)
+    call = make_call("c-norec", PHONE)
+    world.crm.log_call(call, contact, NH_ANNA)
+    world.crm.log_call(call, contact, NH_ANNA)
+    later = call.model_copy(update={"recording_url": "https://rec.example/c-norec.mp3"})
+    world.crm.log_call(later, contact, NH_ANNA)
+    world.crm.log_call(later, contact, NH_ANNA)
+    assert len(world.fake.logs_of(record)) == 1
+    assert len(world.fake.comments_of(record)) == 1

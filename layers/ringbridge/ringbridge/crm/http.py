@@ -126,15 +126,34 @@ def parse_retry_after(value: str | None) -> float | None:
     return seconds if seconds >= 0 else None
 
 
+def _field_reasons(errors: Any) -> str:
+    """A validation answer's per-field reasons (``{"field": ["reason", ...]}``) as one line."""
+    if isinstance(errors, dict):
+        return "; ".join(
+            f"{field}: {' '.join(map(str, reasons)) if isinstance(reasons, list) else reasons}"
+            for field, reasons in errors.items()
+        )
+    if isinstance(errors, list):
+        return "; ".join(map(str, errors))
+    return str(errors) if errors else ""
+
+
 def _error_message(response: requests.Response) -> str:
-    """The CRM's own explanation, short and with numbers masked; never request headers."""
+    """The CRM's own explanation, short and with numbers masked; never request headers.
+
+    A validation answer (KeyCRM's 422: ``{"message": "The given data was invalid.", "errors":
+    {field: [reasons]}}``) keeps its per-field reasons: they are the useful part.
+    """
     try:
         body = response.json()
     except ValueError:
         body = None
     message: Any = None
     if isinstance(body, dict):
-        message = body.get("message") or body.get("error") or body.get("errors")
+        message = body.get("message") or body.get("error")
+        reasons = _field_reasons(body.get("errors"))
+        if reasons:
+            message = f"{message} ({reasons})" if message else reasons
     if message is None:
         message = response.text or response.reason or "no message"
     return mask_numbers_in_text(str(message))[:_MAX_MESSAGE]

@@ -8,7 +8,7 @@ KeyCRM's API cannot create a call, a comment or a task, so:
 - a call-back task (T1) is the "next contact" time (``communicate_at``) of the buyer's
   open card, or of a new card when there is none;
 - cards cannot be filtered by buyer: the open cards (status not final) of the funnel are
-  listed and matched on the buyer id, page by page up to a bound.
+  listed one status at a time and matched on the buyer id, page by page up to a bound.
 """
 
 from __future__ import annotations
@@ -190,14 +190,13 @@ class KeyCrmAdapter:
         return open_ids
 
     def _open_cards(self) -> Iterator[dict[str, Any]]:
-        status_ids = self._open_status_ids()
-        if not status_ids:
-            return
-        params: dict[str, str | int] = {
-            "filter[status_id]": ",".join(str(i) for i in status_ids),
-            "include": "contact.client",
-            "limit": PAGE_SIZE,
-        }
+        # KeyCRM documents one value per card filter (`filter[status_id]=N`): each open status
+        # is listed on its own, up to the page bound.
+        for status_id in self._open_status_ids():
+            yield from self._cards_in_status(status_id)
+
+    def _cards_in_status(self, status_id: int) -> Iterator[dict[str, Any]]:
+        params: dict[str, str | int] = {"filter[status_id]": status_id, "include": "contact.client", "limit": PAGE_SIZE}
         if self._config.pipeline_id is not None:
             params["filter[pipeline_id]"] = self._config.pipeline_id
         for page_number in range(1, self._config.card_scan_pages + 1):
@@ -206,7 +205,7 @@ class KeyCrmAdapter:
             yield from cards
             if not page.get("next_page_url") or len(cards) < PAGE_SIZE:
                 return
-        logger.warning("KeyCRM open-card scan stopped at its page bound", pages=self._config.card_scan_pages)
+        logger.warning("KeyCRM open-card scan stopped at its page bound", pages=self._config.card_scan_pages, status_id=status_id)
 
     def _active_card(self, contact: CrmContact) -> dict[str, Any] | None:
         open_ids = set(self._open_status_ids())

@@ -10,7 +10,8 @@
 - tasks (T1) are records of a tasks folder; without one, a call-back becomes a comment.
 
 Field names are the folder's own (they are what the API addresses), so all are configurable;
-fields the folder does not have are left out rather than failing the whole write.
+fields the folder does not have are left out rather than failing the whole write. User fields
+(responsible, deal manager, task assignee) take a workspace user's e-mail.
 """
 
 from __future__ import annotations
@@ -143,6 +144,16 @@ def _record_id(item: Mapping[str, Any]) -> str:
     return str(item.get("recordId") or item.get("id") or "")
 
 
+def _user_email(employee: Employee | None) -> str | None:
+    """NetHunt's user fields take a workspace user's e-mail; any other manager id is left out, not sent."""
+    if employee is None or not employee.crm_manager_id:
+        return None
+    if "@" in employee.crm_manager_id:
+        return employee.crm_manager_id
+    logger.warning("CRM manager id is not a NetHunt user e-mail; user field left out", employee_id=employee.employee_id)
+    return None
+
+
 def _truthy(value: Any) -> bool:
     if isinstance(value, list):
         return any(_truthy(v) for v in value)
@@ -211,10 +222,12 @@ class NetHuntAdapter:
         """Texts of call logs or comments already on ``record_id`` about one call."""
         folder = self._config.contacts_folder_id
         items = self._http.get(f"triggers/{kind}/{folder}", {"since": since, "limit": HISTORY_LIMIT}) or []
+        # The marker holds the call id, so it alone finds the call's items when an item comes
+        # without its record's id (one published schema makes `recordId` optional).
         return [
             str(item.get("text") or "")
             for item in items
-            if _record_id_of_item(item) == record_id and str(item.get("text") or "").startswith(marker)
+            if _record_id_of_item(item) in ("", record_id) and str(item.get("text") or "").startswith(marker)
         ]
 
     # Contacts (P1-P3, P8)
@@ -245,8 +258,8 @@ class NetHuntAdapter:
             c.utm_term_field: draft.utm.term,
             c.utm_content_field: draft.utm.content,
         }
-        if c.responsible_field and draft.responsible and draft.responsible.crm_manager_id:
-            fields[c.responsible_field] = draft.responsible.crm_manager_id
+        if c.responsible_field:
+            fields[c.responsible_field] = _user_email(draft.responsible)
         record_id = self._create_record(c.contacts_folder_id, fields)
         logger.info("NetHunt contact created", phone=mask_phone(draft.phone), call_id=draft.call_id)
         return CrmContact(
@@ -284,8 +297,7 @@ class NetHuntAdapter:
             c.utm_medium_field: draft.utm.medium,
             c.utm_campaign_field: draft.utm.campaign,
         }
-        if draft.manager and draft.manager.crm_manager_id:
-            fields[c.deal_manager_field] = draft.manager.crm_manager_id  # F6
+        fields[c.deal_manager_field] = _user_email(draft.manager)  # F6
         if c.deal_contact_field:
             fields[c.deal_contact_field] = draft.contact.crm_id
         record_id = self._create_record(self._deals_folder(), fields)
@@ -311,8 +323,7 @@ class NetHuntAdapter:
                 c.task_due_field: parse_time(draft.due_at).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
                 c.task_description_field: draft.text,
             }
-            if draft.assignee and draft.assignee.crm_manager_id:
-                fields[c.task_assignee_field] = draft.assignee.crm_manager_id
+            fields[c.task_assignee_field] = _user_email(draft.assignee)
             return CrmTask(crm_id=self._create_record(c.tasks_folder_id, fields), phone=draft.phone, open=True)
         if draft.contact is None:
             logger.warning("no NetHunt tasks folder and no contact: call-back not written", call_id=draft.call_id)
