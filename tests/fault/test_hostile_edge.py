@@ -124,3 +124,17 @@ def test_l2_a_poisoned_record_already_stored_does_not_break_reads(aws: AwsStack,
     listing = aws.http.get("/calls", headers=headers, query_string={"phone": CLIENT})
     assert listing.status_code == 200 and [call["id"] for call in listing.json["calls"]] == ["c1"]
     assert aws.admin("GET", "/admin/calls/c1").json["extra"] == {"ok": "7", "fine": "y"}
+
+
+def test_r2_an_empty_contact_seed_keeps_name_manager_and_route(aws: AwsStack) -> None:
+    """R2: ``PUT /admin/contacts/{phone}`` with ``{}`` wiped name, manager and route; absent fields now keep their value."""
+    aws.admin("PUT", "/admin/employees/anna", json=ANNA)
+    seeded = aws.admin("PUT", f"/admin/contacts/{CLIENT}", json={"name": "Jan", "responsible_employee_id": "anna"})
+    assert seeded.status_code == 200 and seeded.json["route_to"] == "company_anna"
+    kept = aws.admin("PUT", f"/admin/contacts/{CLIENT}", json={})
+    assert kept.status_code == 200
+    assert (kept.json["name"], kept.json["responsible_employee_id"], kept.json["route_to"]) == ("Jan", "anna", "company_anna")
+    renamed = aws.admin("PUT", f"/admin/contacts/{CLIENT}", json={"name": "Jan K"}).json
+    assert (renamed["name"], renamed["route_to"]) == ("Jan K", "company_anna")
+    cleared = aws.admin("PUT", f"/admin/contacts/{CLIENT}", json={"responsible_employee_id": None}).json
+    assert (cleared["name"], cleared["responsible_employee_id"], cleared["route_to"]) == ("Jan K", None, None)
