@@ -15,7 +15,7 @@ from ringbridge.ringostat.webhook import parse_call_event
 from ringbridge.web import HttpResponse, json_response, new_resolver, request_payload, webhook_auth
 
 wiring.init("recordings")
-app = new_resolver(auth=webhook_auth)
+app = new_resolver(auth=webhook_auth, park=wiring.park_event)
 
 
 @app.post("/ringostat/recordings")

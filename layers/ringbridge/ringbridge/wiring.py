@@ -152,6 +152,13 @@ def accept_event(event: CallEvent, lambda_context: Any | None) -> dict[str, Any]
     return once_per_event(settings().dedup_table, lambda e: accept(e, calls(), queue()).answer(), event, lambda_context)
 
 
+def park_event(path: str, parameters: dict[str, str], body: str, reason: str) -> str:
+    """T1: keep a webhook delivery AWS refused for good in the dedup table (``parked#…``) for an operator."""
+    from ringbridge.storage.parked import DynamoParkedEvents
+
+    return DynamoParkedEvents(settings().dedup_table).park(path, parameters, body, reason)
+
+
 def sync(call_id: str) -> SyncOutcome:
     """The worker's use case with the installation's stores, CRM and rules."""
     from ringbridge.domain.clock import utc_now

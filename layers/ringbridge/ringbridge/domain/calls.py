@@ -8,13 +8,30 @@ date formats) is translated in ``ringbridge.ringostat.webhook``.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ringbridge.domain.errors import PayloadTooLarge
+
 # A call id: Ringostat's ``uniqueid`` (digits and dots) or an id of ours; the one pattern for every route.
 CALL_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
+# A parameter name Ringostat (or a person) can type: bounded, printable, no separators or quotes.
+PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
+# The unknown parameters kept on one call, all its events together (L2): a record stays far below 400 KB.
+MAX_EXTRA_FIELDS = 50
+MAX_EXTRA_BYTES = 16_384
+
+
+def check_extra(extra: dict[str, str]) -> None:
+    """L2: what a call keeps of unknown parameters is bounded in count and size (413 with the reason)."""
+    if len(extra) > MAX_EXTRA_FIELDS:
+        raise PayloadTooLarge(f"too many unknown fields on this call (more than {MAX_EXTRA_FIELDS})")
+    size = sum(len(key.encode()) + len(value.encode()) for key, value in extra.items())
+    if size > MAX_EXTRA_BYTES:
+        raise PayloadTooLarge(f"unknown fields on this call take more than {MAX_EXTRA_BYTES} bytes")
 
 
 class Direction(StrEnum):
@@ -185,6 +202,8 @@ def merge(record: CallRecord | None, event: CallEvent, received_at: str) -> Call
             utm[key] = value
     values["utm"] = utm
     values["extra"] = {**event.extra, **current.extra}
+    if values["extra"] != current.extra:  # a record stored before the bound still takes events that add nothing
+        check_extra(values["extra"])
     if event.moment.value not in values["moments"]:
         values["moments"] = sorted([*values["moments"], event.moment.value])
     values["moment_rank"] = max(current.moment_rank, event.moment.rank)

@@ -58,7 +58,7 @@ class EmployeeMapping(BaseModel):
         cleaned: list[str] = []
         for raw in accounts:
             account = normalize_sip_account(raw)
-            if not _SIP_ACCOUNT.match(account):
+            if not _SIP_ACCOUNT.match(account) or not account.isprintable():
                 raise ValueError(f"SIP account {account!r} is not a valid login")
             if not looks_like_sip_login(account):
                 raise ValueError("a SIP account must be a login or an extension; put a mobile number in fmc_number")

@@ -25,6 +25,10 @@ class UnknownEmployee(DomainError):
     """A reference names an employee that is not mapped (HTTP 422)."""
 
 
+class PayloadTooLarge(DomainError):
+    """The request, or what it would make a record hold, is larger than allowed (HTTP 413)."""
+
+
 class Unprocessable(DomainError):
     """The request is well formed but names something that cannot be used (HTTP 422)."""
 

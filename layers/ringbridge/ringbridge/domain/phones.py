@@ -21,6 +21,7 @@ _MAX_EXTENSION_DIGITS = 6
 _DISPLAY_NAME = re.compile(r'^\s*"?[^"<]*"?\s*<([^>]*)>\s*$')
 _PHONE_PUNCTUATION = re.compile(r"[\s\-().\/]")
 _DIGITS_RUN = re.compile(r"\+?\d{7,}")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 class InvalidPhoneNumber(InvalidInput):
@@ -58,8 +59,8 @@ def _is_sip_login(value: str) -> bool:
     compact = _PHONE_PUNCTUATION.sub("", value)
     if compact.startswith("+"):
         # "+" announces a phone number, however short: judge it as one.
-        return not compact[1:].isdigit()
-    if not compact.isdigit():
+        return not _ASCII_DIGITS.fullmatch(compact[1:])
+    if not _ASCII_DIGITS.fullmatch(compact):
         return True
     return len(compact) <= _MAX_EXTENSION_DIGITS
 

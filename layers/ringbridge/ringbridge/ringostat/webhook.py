@@ -15,12 +15,11 @@ from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
-from ringbridge.domain.calls import CALL_ID_PATTERN, CallEvent, CallStatus, Direction, Moment, Utm
+from ringbridge.domain.calls import CALL_ID_PATTERN, CallEvent, CallStatus, Direction, Moment, Utm, check_extra
 from ringbridge.domain.errors import InvalidInput
 from ringbridge.domain.phones import Party, normalize_phone, parse_party
 
 MAX_FIELD_LENGTH = 2048
-MAX_EXTRA_FIELDS = 50
 
 _MOMENT_WORDS = {
     "before_call": Moment.BEFORE_CALL,
@@ -118,9 +117,13 @@ def _pick(payload: dict[str, Any], field: str) -> str | None:
             continue
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise InvalidInput(f"invalid field '{key}': expected a string or a number")
+        if field == "call_id" and isinstance(value, float):
+            raise InvalidInput(f"invalid field '{key}': send an id as a string, not a fractional number")
         text = str(value).strip()
         if len(text) > MAX_FIELD_LENGTH:
             raise InvalidInput(f"invalid field '{key}': longer than {MAX_FIELD_LENGTH} characters")
+        if not text.isprintable():
+            raise InvalidInput(f"invalid field '{key}': control characters are not allowed")
         if text:
             return text
     return None
@@ -185,9 +188,15 @@ def parse_timestamp(value: str, timezone: str) -> str:
 
 def validate_recording_url(value: str) -> str:
     """L4: a recording link must be an https URL (it carries Ringostat's token)."""
-    parsed = urlparse(value)
-    if parsed.scheme != "https" or not parsed.netloc or any(ch.isspace() for ch in value):
+    try:
+        parsed = urlparse(value)
+        parsed.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise InvalidInput("invalid field 'recording_url': must be an https URL") from None
+    if parsed.scheme != "https" or not parsed.hostname or any(ch.isspace() for ch in value):
         raise InvalidInput("invalid field 'recording_url': must be an https URL")
+    if "@" in parsed.netloc:
+        raise InvalidInput("invalid field 'recording_url': credentials (user:password@) are not allowed in the URL")
     return value
 
 
@@ -270,8 +279,7 @@ def _extra(payload: dict[str, Any]) -> dict[str, str]:
         for key, value in payload.items()
         if key.lower() not in _KNOWN_NAMES and isinstance(value, (str, int, float)) and not isinstance(value, bool)
     }
-    if len(extra) > MAX_EXTRA_FIELDS:
-        raise InvalidInput(f"too many unknown fields (more than {MAX_EXTRA_FIELDS})")
+    check_extra(extra)
     return extra
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -80,3 +81,53 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+# AWS error codes a retry cannot fix: the request itself is wrong (too large, invalid).
+_TOO_LARGE_CODES = {"ItemCollectionSizeLimitExceededException", "RequestEntityTooLarge", "MessageTooLong"}
+_PERMANENT_CODES = {
+    "ValidationException",
+    "SerializationException",
+    "InvalidParameterValue",
+    "InvalidMessageContents",
+    "InvalidAttributeValue",
+    "BatchRequestTooLong",
+}
+
+
+@dataclass(frozen=True)
+class AwsFailure:
+    """What an AWS error means for the caller: retry (503) or a 4xx with a reason (the request cannot succeed)."""
+
+    status: int
+    reason: str
+    code: str
+
+    @property
+    def permanent(self) -> bool:
+        return self.status < 500
+
+
+def classify_aws_error(error: Exception) -> AwsFailure:
+    """The one place that tells a permanent AWS refusal from a transient failure (T1).
+
+    Throttling, timeouts, connection errors and AWS 5xx are transient: 503, the caller
+    retries and every write before it was conditional or idempotent. A ValidationException
+    (e.g. an item over DynamoDB's 400 KB) or a too-large message is permanent: a retry would
+    fail the same way, so it is a 4xx with a reason.
+    """
+    from botocore.exceptions import ClientError
+
+    if not isinstance(error, ClientError):
+        return AwsFailure(503, "temporarily unavailable; retry", type(error).__name__)
+    details = error.response.get("Error", {})
+    code = str(details.get("Code", ""))
+    message = str(details.get("Message", ""))
+    http_status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 400)
+    if http_status >= 500 or "Throttl" in code or code.endswith("ThroughputExceededException"):
+        return AwsFailure(503, "temporarily unavailable; retry", code)
+    if code in _TOO_LARGE_CODES or (code == "ValidationException" and "size" in message.lower()):
+        return AwsFailure(413, "the record this request would make is larger than the database allows", code)
+    if code in _PERMANENT_CODES:
+        return AwsFailure(422, "the database refused this request as invalid; it will not succeed on retry", code)
+    return AwsFailure(503, "temporarily unavailable; retry", code)

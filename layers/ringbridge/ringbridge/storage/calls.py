@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ringbridge.domain.calls import CallEvent, CallRecord, merge
+from pydantic import ValidationError
+
+from ringbridge.domain.calls import PARAMETER_NAME, CallEvent, CallRecord, merge
 from ringbridge.domain.errors import Conflict
+from ringbridge.observability import logger
 from ringbridge.storage.aws import DynamoStore, from_item, to_item
 
 MERGE_ATTEMPTS = 5
@@ -22,7 +25,23 @@ def record_to_item(record: CallRecord) -> dict[str, Any]:
 
 
 def item_to_record(item: dict[str, Any]) -> CallRecord:
-    return CallRecord.model_validate(from_item(item))
+    """A stored call; unknown parameters that a record cannot hold (stored before they were refused) are dropped."""
+    values = from_item(item)
+    extra = values.get("extra")
+    if extra is not None:
+        kept = (
+            {key: value for key, value in extra.items() if isinstance(key, str) and PARAMETER_NAME.match(key)}
+            if isinstance(extra, dict)
+            else {}
+        )
+        values["extra"] = {key: value if isinstance(value, str) else str(value) for key, value in kept.items()}
+    try:
+        return CallRecord.model_validate(values)
+    except ValidationError:
+        # L2: one poisoned item must not make a listing fail; what it says about the call is still shown.
+        logger.warning("stored call record is invalid; unknown parameters left out", extra={"call_id": values.get("call_id")})
+        values.pop("extra", None)
+        return CallRecord.model_validate(values)
 
 
 class DynamoCalls(DynamoStore):

@@ -36,10 +36,18 @@ def seed_contact(
     contacts: ContactStore,
 ) -> Contact:
     phone = normalize_phone(raw_phone, default_country)
+    given = upsert.model_fields_set
+    # A field left out keeps its value; an explicit null clears it (an empty body changes nothing).
+    current = contacts.get(phone, consistent=True) if not {"name", "responsible_employee_id"} <= given else None
+    name = upsert.name if "name" in given else (current.name if current else None)
     route_to: str | None = None
-    if upsert.responsible_employee_id:
-        manager = employees.get(upsert.responsible_employee_id)
+    responsible = upsert.responsible_employee_id
+    if "responsible_employee_id" not in given:
+        responsible = current.responsible_employee_id if current else None
+        route_to = current.route_to if current else None
+    elif responsible:
+        manager = employees.get(responsible)
         if manager is None:
-            raise UnknownEmployee(f"employee {upsert.responsible_employee_id} is not mapped")
+            raise UnknownEmployee(f"employee {responsible} is not mapped")
         route_to = manager.routing_target
-    return contacts.upsert(phone, upsert.name, upsert.responsible_employee_id, route_to)
+    return contacts.upsert(phone, name, responsible, route_to)

@@ -20,6 +20,7 @@ from ringbridge.domain.errors import (
     DomainError,
     InvalidInput,
     NotFound,
+    PayloadTooLarge,
     PreconditionFailed,
     PreconditionRequired,
     Unavailable,
@@ -29,6 +30,7 @@ from ringbridge.domain.errors import (
     UpstreamTimeout,
 )
 from ringbridge.observability import logger
+from ringbridge.storage.aws import AwsFailure, classify_aws_error
 from ringbridge.web.payload import body_limit
 
 HttpResponse = Response[Any]
@@ -38,6 +40,7 @@ _STATUS_OF: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     PreconditionFailed: 412,
+    PayloadTooLarge: 413,
     UnknownEmployee: 422,
     Unprocessable: 422,
     PreconditionRequired: 428,
@@ -71,8 +74,16 @@ def new_router() -> APIGatewayHttpRouter:
     return APIGatewayHttpRouter()  # type: ignore[no-untyped-call]
 
 
-def new_resolver(auth: Callable[..., HttpResponse]) -> APIGatewayHttpResolver:
-    """A resolver with ``auth`` on every route, a body limit and errors mapped to 4xx."""
+# Where a webhook delivery AWS refused for good is kept: (path, parameters, body, reason) -> its key.
+Parker = Callable[[str, dict[str, str], str, str], str]
+
+
+def new_resolver(auth: Callable[..., HttpResponse], park: Parker | None = None) -> APIGatewayHttpResolver:
+    """A resolver with ``auth`` on every route, a body limit and errors mapped to 4xx.
+
+    ``park`` (webhooks only) keeps a delivery that AWS refused for good: the 4xx it gets is
+    not re-sent by Ringostat, so the delivery is stored for an operator instead of lost.
+    """
     app = APIGatewayHttpResolver()
     app.use(middlewares=[auth, body_limit])
 
@@ -94,10 +105,32 @@ def new_resolver(auth: Callable[..., HttpResponse]) -> APIGatewayHttpResolver:
 
     @app.exception_handler(BotoCoreError)
     @app.exception_handler(ClientError)
-    def _aws_unavailable(error: Exception) -> HttpResponse:
-        # DynamoDB/SQS throttled, timed out or failed: a 5xx makes Ringostat (or the CRM) retry,
-        # and every write before it was conditional or idempotent, so the retry is safe.
-        logger.exception("AWS dependency failed", extra={"error": type(error).__name__})
-        return error_response(503, "temporarily unavailable; retry")
+    def _aws_error(error: Exception) -> HttpResponse:
+        failure = classify_aws_error(error)
+        if not failure.permanent:
+            # DynamoDB/SQS throttled, timed out or failed: a 5xx makes Ringostat (or the CRM) retry,
+            # and every write before it was conditional or idempotent, so the retry is safe.
+            logger.exception("AWS dependency failed", extra={"error": type(error).__name__, "error_code": failure.code})
+            return error_response(503, "temporarily unavailable; retry")
+        logger.exception("AWS refused the request for good", extra={"error_code": failure.code})
+        if park is None:
+            return error_response(failure.status, failure.reason)
+        return _parked(app, park, failure, str(error))
 
     return app
+
+
+def _parked(app: APIGatewayHttpResolver, park: Parker, failure: AwsFailure, detail: str) -> HttpResponse:
+    event = app.current_event
+    try:
+        raw = event.decoded_body or ""
+    except (ValueError, UnicodeDecodeError):  # pragma: no cover - the handler read it before AWS refused it
+        raw = event.body or ""
+    try:
+        key = park(event.path, dict(event.query_string_parameters or {}), raw, f"{failure.code}: {detail}"[:1000])
+    except (BotoCoreError, ClientError):
+        # Not even parked: a 5xx, so Ringostat re-sends the delivery rather than it being lost.
+        logger.exception("parking a refused delivery failed")
+        return error_response(503, "temporarily unavailable; retry")
+    logger.warning("delivery parked for an operator", extra={"parked": key, "error_code": failure.code})
+    return error_response(failure.status, f"{failure.reason}; the delivery is parked for an operator", parked=key)
