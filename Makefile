@@ -77,7 +77,7 @@ integration: install
 	$(BIN)/python -m pytest tests/integration
 
 e2e: install
-	$(BIN)/python -m pytest tests/e2e
+	$(BIN)/python -m pytest -m e2e
 
 clean:
 	rm -rf $(VENV) $(TOOLS_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
