@@ -77,7 +77,7 @@ integration: install
 	$(BIN)/python -m pytest tests/integration
 
 e2e: install
-	$(BIN)/python -m pytest tests/e2e
+	$(BIN)/python -m pytest -m e2e
 
 # The adapters against the strict fakes, every request and answer checked against tests/contract/*_api.yaml.
 contract: install
