@@ -93,6 +93,23 @@ def test_contact_seed_normalises_the_path_number(aws: AwsStack) -> None:
     assert aws.admin("GET", "/admin/contacts/123456789").json["contact_id"] == put.json["contact_id"]
 
 
+def test_r2_contact_seed_names_the_manager_and_follows_a_reassignment(aws: AwsStack) -> None:
+    """The caller look-up shows the responsible manager's name: set by the seed, changed with the manager."""
+    aws.admin("PUT", "/admin/employees/anna", json=ANNA)
+    aws.admin("PUT", "/admin/employees/piotr", json={"name": "Piotr Lis", "sip_accounts": ["company_piotr"]})
+    seeded = aws.admin("PUT", "/admin/contacts/123456789", json={"name": "Kowalski", "responsible_employee_id": "anna"})
+    assert seeded.json["manager_name"] == "Anna Nowak"
+    moved = aws.admin("PUT", "/admin/contacts/123456789", json={"responsible_employee_id": "piotr"})
+    assert (moved.json["manager_name"], moved.json["route_to"], moved.json["name"]) == ("Piotr Lis", "company_piotr", "Kowalski")
+    aws.admin("PUT", "/admin/employees/piotr", json={"name": "Piotr Lis-Nowak", "sip_accounts": ["company_piotr2"]})
+    renamed = aws.admin("GET", "/admin/contacts/123456789").json
+    assert (renamed["manager_name"], renamed["route_to"]) == ("Piotr Lis-Nowak", "company_piotr2")
+    aws.admin("DELETE", "/admin/employees/piotr")
+    gone = aws.admin("GET", "/admin/contacts/123456789").json
+    assert "route_to" not in gone or gone["route_to"] is None
+    assert gone["manager_name"] is None
+
+
 def test_contact_seed_with_unknown_employee_is_422_and_nothing_written(aws: AwsStack) -> None:
     response = aws.admin("PUT", "/admin/contacts/+48123456789", json={"responsible_employee_id": "ghost"})
     assert response.status_code == 422

@@ -38,10 +38,13 @@ class ContactStore(Protocol):
 
     def get(self, phone: str, consistent: bool = False) -> Contact | None: ...
 
-    def upsert(self, phone: str, name: str | None, responsible_employee_id: str | None, route_to: str | None) -> Contact: ...
+    def upsert(
+        self, phone: str, name: str | None, responsible_employee_id: str | None, manager_name: str | None, route_to: str | None
+    ) -> Contact:
+        """Create or change the contact; a ``None`` value removes that attribute."""
 
-    def reroute_employee(self, employee_id: str, route_to: str | None) -> int:
-        """Set ``route_to`` on every contact of this responsible employee; return how many."""
+    def reroute_employee(self, employee_id: str, route_to: str | None, manager_name: str | None) -> int:
+        """Set ``route_to`` and ``manager_name`` on every contact of this responsible employee; return how many."""
 
 
 class CallStore(Protocol):

@@ -15,7 +15,9 @@ class DynamoContacts(DynamoStore):
         item = self.dynamodb.get_item(TableName=self.table, Key={"phone": {"S": phone}}, ConsistentRead=consistent).get("Item")
         return Contact.model_validate(from_item(item)) if item else None
 
-    def upsert(self, phone: str, name: str | None, responsible_employee_id: str | None, route_to: str | None) -> Contact:
+    def upsert(
+        self, phone: str, name: str | None, responsible_employee_id: str | None, manager_name: str | None, route_to: str | None
+    ) -> Contact:
         now = utc_stamp()
         sets = [
             "contact_id = if_not_exists(contact_id, :new_id)",
@@ -32,6 +34,7 @@ class DynamoContacts(DynamoStore):
         for attribute, value in (
             ("name", name),
             ("responsible_employee_id", responsible_employee_id),
+            ("manager_name", manager_name),
             ("route_to", route_to),
         ):
             if value:
@@ -44,6 +47,7 @@ class DynamoContacts(DynamoStore):
             "#source": "source",
             "#name": "name",
             "#responsible_employee_id": "responsible_employee_id",
+            "#manager_name": "manager_name",
             "#route_to": "route_to",
         }
         response = self.dynamodb.update_item(
@@ -56,7 +60,7 @@ class DynamoContacts(DynamoStore):
         )
         return Contact.model_validate(from_item(response["Attributes"]))
 
-    def reroute_employee(self, employee_id: str, route_to: str | None) -> int:
+    def reroute_employee(self, employee_id: str, route_to: str | None, manager_name: str | None) -> int:
         paginator = self.dynamodb.get_paginator("query")
         pages = paginator.paginate(
             TableName=self.table,
@@ -68,11 +72,18 @@ class DynamoContacts(DynamoStore):
         for page in pages:
             for item in page.get("Items", []):
                 values: dict[str, Any] = {":id": {"S": employee_id}}
-                if route_to:
-                    expression = "SET route_to = :route"
-                    values[":route"] = {"S": route_to}
-                else:
-                    expression = "REMOVE route_to"
+                sets, removes = [], []
+                for attribute, value in (("route_to", route_to), ("manager_name", manager_name)):
+                    if value:
+                        sets.append(f"{attribute} = :{attribute}")
+                        values[f":{attribute}"] = {"S": value}
+                    else:
+                        removes.append(attribute)
+                expression = " ".join(
+                    part
+                    for part in ("SET " + ", ".join(sets) if sets else "", "REMOVE " + ", ".join(removes) if removes else "")
+                    if part
+                )
                 try:
                     self.dynamodb.update_item(
                         TableName=self.table,

@@ -18,14 +18,14 @@ def save_employee(
 ) -> Employee:
     employee = Employee.from_mapping(validate_employee_id(employee_id), mapping, default_country)
     employees.save(employee)
-    contacts.reroute_employee(employee.employee_id, employee.routing_target)
+    contacts.reroute_employee(employee.employee_id, employee.routing_target, employee.name)
     return employee
 
 
 def delete_employee(employee_id: str, employees: EmployeeStore, contacts: ContactStore) -> None:
     if not employees.delete(employee_id):
         raise NotFound(f"employee {employee_id} is not mapped")
-    contacts.reroute_employee(employee_id, None)
+    contacts.reroute_employee(employee_id, None, None)
 
 
 def seed_contact(
@@ -41,13 +41,15 @@ def seed_contact(
     current = contacts.get(phone, consistent=True) if not {"name", "responsible_employee_id"} <= given else None
     name = upsert.name if "name" in given else (current.name if current else None)
     route_to: str | None = None
+    manager_name: str | None = None
     responsible = upsert.responsible_employee_id
     if "responsible_employee_id" not in given:
         responsible = current.responsible_employee_id if current else None
         route_to = current.route_to if current else None
+        manager_name = current.manager_name if current else None
     elif responsible:
         manager = employees.get(responsible)
         if manager is None:
             raise UnknownEmployee(f"employee {responsible} is not mapped")
-        route_to = manager.routing_target
-    return contacts.upsert(phone, name, responsible, route_to)
+        route_to, manager_name = manager.routing_target, manager.name
+    return contacts.upsert(phone, name, responsible, manager_name, route_to)
