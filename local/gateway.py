@@ -105,10 +105,19 @@ class Gateway:
         started = time.perf_counter()
         response = self.handle(request)
         if self.access_log:
-            # Like the deployed API's access log: no query string, so no webhook token.
+            # Like the deployed API's access log: the route's template (GET /admin/contacts/{phone}), never the
+            # path (it carries phone numbers) nor the query string (the webhook token).
             elapsed = (time.perf_counter() - started) * 1000
-            print(f"{request.method} {request.path} {response.status_code} {elapsed:.1f} ms", flush=True)
+            print(f"{self.route_key(request)} {response.status_code} {elapsed:.1f} ms", flush=True)
         return response(environ, start_response)
+
+    def route_key(self, request: Request) -> str:
+        from ringbridge.domain.phones import mask_phone_numbers_in_text
+
+        matched = self.match(request.method, request.path)
+        if matched is None:
+            return f"{request.method} {mask_phone_numbers_in_text(request.path)}"
+        return matched[0].route_key
 
     def handle(self, request: Request) -> Response:
         matched = self.match(request.method, request.path)
@@ -124,8 +133,11 @@ class Gateway:
         try:
             result = self.functions[route.function].invoke(event)
         except Exception:  # noqa: BLE001 - as API Gateway does: an integration failure is a 500
+            import sys
             import traceback
 
-            traceback.print_exc()
+            from ringbridge.domain.phones import mask_phone_numbers_in_text
+
+            print(mask_phone_numbers_in_text(traceback.format_exc()), file=sys.stderr, flush=True)
             return Response(json.dumps({"message": "Internal Server Error"}), status=500, content_type="application/json")
         return to_response(result)

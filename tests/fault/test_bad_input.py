@@ -144,6 +144,9 @@ def test_a_one_megabyte_body_is_413(aws: AwsStack, api: Any, route: HttpRoute) -
 
 
 FULL_NUMBER = re.compile(r"\+?\d{7,}")
+# The numbers the day below uses, however they are written: none may reach a line (identifiers such as
+# the account id in an ARN or a message id are long digit runs too, and stay whole on purpose).
+DAY_NUMBERS = ("601555001", "601555002", "601555003", "602000111", "601 555 00", "602 000 111")
 
 
 def test_no_log_line_carries_a_full_phone_number(aws: AwsStack) -> None:
@@ -160,8 +163,12 @@ def test_no_log_line_carries_a_full_phone_number(aws: AwsStack) -> None:
         logging.getLogger(logger.name).removeHandler(handler)
     logged = stream.getvalue()
     assert "routing decision" in logged  # the handlers did log
+    from ringbridge.observability import mask_fields
+
     for line in logged.splitlines():
-        assert not FULL_NUMBER.search(line), line
+        assert not any(number in line for number in DAY_NUMBERS), line
+        record = json.loads(line)
+        assert mask_fields(record) == record, line  # nothing left that reads as a number, outside identifiers
 
 
 def _log_a_day_of_calls(aws: AwsStack) -> None:

@@ -124,3 +124,21 @@ def mask_phone(value: str) -> str:
 def mask_numbers_in_text(text: str) -> str:
     """Mask every run of 7+ digits in free text (a safety net for log lines)."""
     return _DIGITS_RUN.sub(lambda match: mask_phone(match.group(0)), text)
+
+
+# A number as people and systems write it: an optional +, 7 or more digits, single spaces or
+# brackets between groups ("+48 601 500 001", "(22) 123 45 67", "48601500001"). A run that is part
+# of an identifier-like token, touching a letter, digit, "_", "-" or an inner "." (an SQS message id
+# "pl5_-17...43.25", "card-1700000000", a version "1.2.3456789"), is no number and is left alone.
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w.\-])(?>\+?\(?\d(?:[ ()]?\d){6,}\)?)(?![\w\-]|\.\w)")
+
+
+def mask_phone_numbers_in_text(text: str) -> str:
+    """Mask what reads as a phone number in free text, not digit runs inside identifiers (log lines)."""
+
+    def mask(match: re.Match[str]) -> str:
+        written = match.group(0)
+        digits = re.sub(r"\D", "", written)
+        return mask_phone(("+" if written.startswith("+") else "") + digits)
+
+    return _NUMBER_IN_TEXT.sub(mask, text)

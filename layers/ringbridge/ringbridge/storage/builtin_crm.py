@@ -2,6 +2,12 @@
 
 Every create is a conditional write keyed so that a repeat finds what the first one made:
 a contact by its number, a card or task by the call that opened it.
+
+No exactly-once decision ("has this number an active card, an open task?") reads the ``by_phone``
+index: in DynamoDB a global secondary index is eventually consistent, so a card or task written a
+moment ago may be missing from it, and two quick calls from one number would make two. The
+decision follows a pointer read with a strongly consistent GetItem (the contact's ``open_card_id``
+and ``open_task_id``) to the pointed item, read the same way. The index serves listings only.
 """
 
 from __future__ import annotations
@@ -17,6 +23,12 @@ from ringbridge.domain.employees import Employee
 from ringbridge.storage.aws import client, from_item, to_item
 
 LAST_CALLS_KEPT = 5
+
+# A number with no contact (contact creation off for its calls, P7) keeps its open-task pointer on an
+# item of the tasks table keyed by the number: a conditional put on one key is atomic and strongly
+# consistent like the contact's pointer, and needs no other table. The item has no ``phone`` or
+# ``created_at``, so the ``by_phone`` index (and so every listing) never holds it.
+OPEN_TASK_POINTER = "open-task#"
 
 
 def _utm(utm: Utm) -> dict[str, str] | None:
@@ -86,9 +98,12 @@ class BuiltinCrm:
 
     # ------------------------------------------------------------------ cards
     def find_active_card(self, phone: str, contact: CrmContact) -> CrmCard | None:
-        for card in self._by_phone(self.cards_table, phone, "active = :yes", {":yes": {"BOOL": True}}):
-            return CrmCard(crm_id=card["card_id"], phone=phone, active=True)
-        return None
+        """The card the contact's ``open_card_id`` points to, if it is still active (consistent reads only)."""
+        card_id = (self._contact_item(phone) or {}).get("open_card_id")
+        card = self._get(self.cards_table, "card_id", card_id) if card_id else None
+        if card is None or not card.get("active"):
+            return None
+        return CrmCard(crm_id=card["card_id"], phone=phone, active=True)
 
     def create_card(self, draft: CardDraft) -> CrmCard:
         card_id = f"card-{draft.call_id}"
@@ -119,12 +134,23 @@ class BuiltinCrm:
 
     # ------------------------------------------------------------------ tasks
     def find_open_task(self, phone: str) -> CrmTask | None:
-        for task in self._by_phone(self.tasks_table, phone, "#status = :open", {":open": {"S": "open"}}, {"#status": "status"}):
-            return CrmTask(crm_id=task["task_id"], phone=phone, open=True)
+        """The number's open task: the contact's ``open_task_id``, else the number's own pointer (consistent reads)."""
+        for task_id in (self._contact_item(phone) or {}).get("open_task_id"), self._number_task_pointer(phone):
+            task = self._get(self.tasks_table, "task_id", task_id) if task_id else None
+            if task is not None and task.get("status") == "open":
+                return CrmTask(crm_id=task["task_id"], phone=phone, open=True)
         return None
 
     def create_task(self, draft: TaskDraft) -> CrmTask:
+        """Claim the number's open-task pointer, then write the task; a lost claim returns the winner's task.
+
+        The pointer is claimed first and conditionally: free, already this task (a retry), or the task
+        seen closed or missing when this call looked. So two writers can never both leave an open task.
+        """
         task_id = f"task-{draft.call_id}"
+        winner = self._claim_task_pointer(draft, task_id)
+        if winner is not None:
+            return winner
         item = {
             "task_id": task_id,
             "phone": draft.phone,
@@ -139,6 +165,53 @@ class BuiltinCrm:
         }
         self._put_new(self.tasks_table, "task_id", item)
         return CrmTask(crm_id=task_id, phone=draft.phone, open=True)
+
+    def _claim_task_pointer(self, draft: TaskDraft, task_id: str) -> CrmTask | None:
+        """Point the number at ``task_id``; None when done, else the open task that holds the pointer."""
+        on_contact = draft.contact is not None
+        for _ in range(3):
+            seen = (
+                (self._contact_item(draft.phone) or {}).get("open_task_id")
+                if on_contact
+                else self._number_task_pointer(draft.phone)
+            )
+            if seen and seen != task_id:
+                current = self._get(self.tasks_table, "task_id", seen)
+                if current is not None and current.get("status") == "open":
+                    return CrmTask(crm_id=seen, phone=draft.phone, open=True)
+            values = {":task": {"S": task_id}, ":seen": {"S": seen or task_id}}
+            try:
+                if on_contact:
+                    self.dynamodb.update_item(
+                        TableName=self.contacts_table,
+                        Key={"phone": {"S": draft.phone}},
+                        UpdateExpression="SET open_task_id = :task",
+                        ConditionExpression=(
+                            "attribute_exists(phone) AND "
+                            "(attribute_not_exists(open_task_id) OR open_task_id = :task OR open_task_id = :seen)"
+                        ),
+                        ExpressionAttributeValues=values,
+                    )
+                else:
+                    self.dynamodb.update_item(
+                        TableName=self.tasks_table,
+                        Key={"task_id": {"S": OPEN_TASK_POINTER + draft.phone}},
+                        UpdateExpression="SET open_task_id = :task",
+                        ConditionExpression="attribute_not_exists(open_task_id) OR open_task_id = :task OR open_task_id = :seen",
+                        ExpressionAttributeValues=values,
+                    )
+            except self.dynamodb.exceptions.ConditionalCheckFailedException:
+                continue  # moved meanwhile: look again
+            return None
+        raise RuntimeError("the number's open-task pointer keeps moving")
+
+    def _number_task_pointer(self, phone: str) -> str | None:
+        item = self._get(self.tasks_table, "task_id", OPEN_TASK_POINTER + phone)
+        return item.get("open_task_id") if item else None
+
+    def _get(self, table: str, key: str, value: str) -> dict[str, Any] | None:
+        item = self.dynamodb.get_item(TableName=table, Key={key: {"S": value}}, ConsistentRead=True).get("Item")
+        return from_item(item) if item else None
 
     # ------------------------------------------------------------------ reading back
     def cards_of(self, phone: str) -> list[dict[str, Any]]:
