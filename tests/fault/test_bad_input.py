@@ -143,7 +143,6 @@ def test_a_one_megabyte_body_is_413(aws: AwsStack, api: Any, route: HttpRoute) -
     assert counts(aws)["calls"] == 0
 
 
-FULL_NUMBER = re.compile(r"\+?\d{7,}")
 # The numbers the day below uses, however they are written: none may reach a line (identifiers such as
 # the account id in an ARN or a message id are long digit runs too, and stay whole on purpose).
 DAY_NUMBERS = ("601555001", "601555002", "601555003", "602000111", "601 555 00", "602 000 111")

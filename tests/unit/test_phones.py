@@ -7,8 +7,8 @@ import pytest
 from ringbridge.domain.phones import (
     InvalidPhoneNumber,
     looks_like_sip_login,
-    mask_numbers_in_text,
     mask_phone,
+    mask_phone_numbers_in_text,
     normalize_phone,
     parse_party,
 )
@@ -61,7 +61,7 @@ def test_parse_party_classifies_phone() -> None:
 def test_masking_keeps_only_the_ends() -> None:
     assert mask_phone("+48123456789") == "+48*******89"
     line = "caller +48123456789 called 380671112233 at 2026-11-23 10:00"
-    masked = mask_numbers_in_text(line)
+    masked = mask_phone_numbers_in_text(line)
     assert "+48123456789" not in masked
     assert "380671112233" not in masked
     assert "2026-11-23 10:00" in masked

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import requests
 from requests.adapters import HTTPAdapter
 
-from ringbridge.domain.phones import mask_numbers_in_text
+from ringbridge.domain.phones import mask_phone_numbers_in_text
 from ringbridge.observability import logger
 
 _MAX_MESSAGE = 300
@@ -156,7 +156,7 @@ def _error_message(response: requests.Response) -> str:
             message = f"{message} ({reasons})" if message else reasons
     if message is None:
         message = response.text or response.reason or "no message"
-    return mask_numbers_in_text(str(message))[:_MAX_MESSAGE]
+    return mask_phone_numbers_in_text(str(message))[:_MAX_MESSAGE]
 
 
 class CrmHttpClient:

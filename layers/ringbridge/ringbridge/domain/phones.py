@@ -20,7 +20,6 @@ from ringbridge.domain.errors import InvalidInput
 _MAX_EXTENSION_DIGITS = 6
 _DISPLAY_NAME = re.compile(r'^\s*"?[^"<]*"?\s*<([^>]*)>\s*$')
 _PHONE_PUNCTUATION = re.compile(r"[\s\-().\/]")
-_DIGITS_RUN = re.compile(r"\+?\d{7,}")
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
@@ -119,11 +118,6 @@ def mask_phone(value: str) -> str:
         return "*" * len(value)
     prefix = "+" if value.startswith("+") else ""
     return prefix + digits[:2] + "*" * (len(digits) - 4) + digits[-2:]
-
-
-def mask_numbers_in_text(text: str) -> str:
-    """Mask every run of 7+ digits in free text (a safety net for log lines)."""
-    return _DIGITS_RUN.sub(lambda match: mask_phone(match.group(0)), text)
 
 
 # A number as people and systems write it: an optional +, 7 or more digits, single spaces or
