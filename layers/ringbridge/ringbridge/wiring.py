@@ -127,7 +127,7 @@ def crm() -> CrmPort:
 
 
 def ringostat() -> RingostatClient:
-    """Ringostat's REST API (click-to-call); its credentials are read now, from SSM (cached)."""
+    """Ringostat's REST API (click-to-call, staff, call log, contacts); credentials read now, from SSM (cached)."""
     from ringbridge.domain.errors import Unavailable
     from ringbridge.observability import logger
     from ringbridge.ringostat.client import RingostatClient  # requests is loaded by click-to-call only (cold start)
@@ -140,7 +140,9 @@ def ringostat() -> RingostatClient:
     except Exception as error:
         logger.exception("ringostat secrets unavailable")
         raise Unavailable("Ringostat credentials are unavailable; retry") from error
-    return RingostatClient(config.ringostat_api_url, auth_key, project_id, config.ringostat_timeout_ms / 1000)
+    return RingostatClient(
+        config.ringostat_api_url, auth_key, project_id, config.ringostat_timeout_ms / 1000, timezone=config.project_timezone
+    )
 
 
 # ---------------------------------------------------------------- use cases that need more than stores
