@@ -9,6 +9,7 @@ clients, secrets, the CRM with its rate limit, the API-key cache) is forgotten b
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from ringbridge.storage.employees import DynamoEmployees
     from ringbridge.storage.ledger import DynamoLedger
     from ringbridge.storage.queue import SqsCallQueue
+    from ringbridge.usecases.reconcile import Reconciled
     from ringbridge.usecases.sync import SyncOutcome
 
 _resets: list[Callable[[], None]] = []
@@ -152,6 +154,20 @@ def accept_event(event: CallEvent, lambda_context: Any | None) -> dict[str, Any]
     from ringbridge.usecases.ingest import accept_event as accept
 
     return once_per_event(settings().dedup_table, lambda e: accept(e, calls(), queue()).answer(), event, lambda_context)
+
+
+def reconcile(start: datetime, end: datetime, lambda_context: Any | None) -> Reconciled:
+    """L1: Ringostat's call log for [start, end] fed into the webhook pipeline where a call is missing or incomplete."""
+    from ringbridge.ringostat.call_log import RingostatCallLog
+    from ringbridge.usecases.reconcile import reconcile as run
+
+    config = settings()
+    call_log = RingostatCallLog(ringostat(), config.default_country, config.project_timezone)
+    outcome = run(start, end, call_log, calls(), lambda event: accept_event(event, lambda_context))
+    from ringbridge.observability import logger
+
+    logger.info("reconciled", extra={"window_from": start.isoformat(), "window_to": end.isoformat(), "counts": outcome.answer()})
+    return outcome
 
 
 def sync(call_id: str) -> SyncOutcome:

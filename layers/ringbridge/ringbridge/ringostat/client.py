@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from ringbridge.domain.employees import StaffMember
 from ringbridge.domain.errors import UpstreamFailed, UpstreamTimeout
 
 OUTWARD_CALL_PATH = "/callback/outward_call"
@@ -93,18 +94,6 @@ def _refusal(body: Any) -> str | None:
     if str(body.get("status", "")).lower() in ("error", "fail", "failed") or body.get("success") is False:
         return str(body.get("message") or body.get("status") or "refused")
     return None
-
-
-@dataclass(frozen=True)
-class StaffMember:
-    """One employee of the Ringostat project, as the staff list gives it (C2)."""
-
-    staff_id: str
-    name: str
-    emails: tuple[str, ...] = ()
-    sip_accounts: tuple[str, ...] = ()
-    numbers: tuple[str, ...] = ()  # phone directions (FMC / mobile), as Ringostat wrote them
-    extension: str | None = None
 
 
 def _strings(value: Any) -> list[str]:
