@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         }.items()
     )
     print(f"Admin CLI:  env {cli_env} .venv/bin/python -m ringbridge.cli --help")
+    if stack.ringostat is not None:
+        print(f"Ringostat stand-in:  {stack.ringostat.url} (--param RingostatApiUrl=https://api.ringostat.net: the real one)")
     print("READY", flush=True)
     stopped.wait()
     print("stopping…", flush=True)

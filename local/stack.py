@@ -12,6 +12,7 @@ from typing import Any
 from local.gateway import Gateway
 from local.poller import QueuePoller
 from local.resources import REGION, create_resources, function_environment
+from local.ringostat_fake import RingostatFake
 from local.runtime import LocalFunction, add_layers_to_path, reset_function_state
 from local.template import Template, load_template
 
@@ -19,6 +20,25 @@ DEFAULT_SECRETS = {
     "WEBHOOK_TOKEN": "local-webhook-secret",
     "ADMIN_TOKEN": "local-admin-secret",
 }
+LOCAL_RINGOSTAT = "local"
+# The local Ringostat's project staff (what POST /admin/ringostat/import-employees reads).
+DEMO_STAFF = (
+    {
+        "staffId": 111111,
+        "fio": "Anna Nowak",
+        "email": "anna@example.com",
+        "directions": {
+            "main": [{"type": "sip", "direction": "company_anna", "isMobile": False}],
+            "additional": [{"type": "phone", "direction": "48601234567", "isMobile": True}],
+        },
+    },
+    {
+        "staffId": 222222,
+        "fio": "Piotr Zieliński",
+        "email": "piotr@example.com",
+        "directions": {"main": [{"type": "sip", "direction": "company_piotr", "isMobile": False}]},
+    },
+)
 
 
 def free_port() -> int:
@@ -46,6 +66,9 @@ class LocalStack:
     parameters: dict[str, str] = field(default_factory=dict)
     # False: nothing feeds the queue to the worker until someone calls ``worker_poller().poll_once()``.
     run_pollers: bool = True
+    # Started when RingostatApiUrl is left at "local" (the default here): click-to-call, the staff
+    # import and reconciliation then talk to it; a real URL (--param RingostatApiUrl=https://…) switches it off.
+    ringostat: RingostatFake | None = None
 
     def start(self) -> LocalStack:
         import boto3
@@ -69,6 +92,13 @@ class LocalStack:
                 "POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true"),
             }
         )
+        if self.parameters.get("RingostatApiUrl", LOCAL_RINGOSTAT) == LOCAL_RINGOSTAT:
+            self.ringostat = RingostatFake(
+                auth_key=local_secret("RINGOSTAT_AUTH_KEY_PARAM"),
+                project_id=local_secret("RINGOSTAT_PROJECT_ID_PARAM"),
+                staff=list(DEMO_STAFF),
+            ).start()
+            self.parameters = {**self.parameters, "RingostatApiUrl": self.ringostat.url}
         self.sqs = boto3.client("sqs")
         attributes = create_resources(self.template, boto3.client("dynamodb"), self.sqs, self.parameters)
         self.environment = function_environment(self.template, attributes, self.parameters)
@@ -111,6 +141,8 @@ class LocalStack:
     def stop(self) -> None:
         for poller in self.pollers:
             poller.stop()
+        if self.ringostat is not None:
+            self.ringostat.stop()
         if hasattr(self, "_http"):
             self._http.shutdown()
         if hasattr(self, "_moto"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from admin_routes import api_clients, contacts, employees
+from admin_routes import api_clients, contacts, employees, ringostat
 
 from ringbridge import wiring
 from ringbridge.observability import lambda_entry
@@ -16,7 +16,7 @@ from ringbridge.web import admin_auth, new_resolver
 
 wiring.init("admin")
 app = new_resolver(auth=admin_auth)
-for routes in (employees, contacts, api_clients):
+for routes in (employees, contacts, api_clients, ringostat):
     app.include_router(routes.router)
 
 

@@ -24,7 +24,14 @@ from ringbridge.secrets import reset_secrets
 from tests.integration.conftest import ADMIN_TOKEN, WEBHOOK_TOKEN, AwsStack
 
 # Functions behind the HTTP API: a request must never make them Scan a table.
-REQUEST_PATH_FUNCTIONS = {"RoutingFunction", "CallEventsFunction", "RecordingsFunction", "CrmApiFunction", "AdminFunction"}
+REQUEST_PATH_FUNCTIONS = {
+    "RoutingFunction",
+    "CallEventsFunction",
+    "RecordingsFunction",
+    "CrmApiFunction",
+    "AdminFunction",
+    "ReconcileFunction",
+}
 # SAM policy templates that grant dynamodb:Scan (and more than a function needs).
 SCANNING_POLICY_TEMPLATES = {"DynamoDBCrudPolicy", "DynamoDBReadPolicy", "DynamoDBReconfigurePolicy", "DynamoDBWritePolicy"}
 
@@ -120,6 +127,7 @@ def test_a_secret_opens_only_its_own_routes(aws: AwsStack, api: Any) -> None:
         "CallEventsFunction": "webhook",
         "RecordingsFunction": "webhook",
         "AdminFunction": "admin",
+        "ReconcileFunction": "admin",
         "CrmApiFunction": "api",
     }
     for route in aws.template.routes():
@@ -130,7 +138,7 @@ def test_a_secret_opens_only_its_own_routes(aws: AwsStack, api: Any) -> None:
                 what = f"{route.route_key} with the {kind} credential {headers or query}"
                 if kind != own:
                     assert_unauthorized(response, what)
-                elif route.function == "AdminFunction" and query:
+                elif route.function in ("AdminFunction", "ReconcileFunction") and query:
                     assert_unauthorized(response, f"{what} (admin takes its secret only as a header)")
                 elif route.function == "CrmApiFunction" and query and route.route_key != "GET /":
                     assert_unauthorized(response, f"{what} (?key= is for the page only)")

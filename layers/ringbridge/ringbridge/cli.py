@@ -107,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     import_parser = employee_commands.add_parser("import", help=f"import a CSV with the columns {', '.join(CSV_COLUMNS)}")
     import_parser.add_argument("csv_file", type=argparse.FileType("r", encoding="utf-8-sig"))
     employee_commands.add_parser("list", help="print every mapped employee as JSON lines")
+    employee_commands.add_parser(
+        "import-ringostat", help="create or update mappings from Ringostat's staff list (RINGOSTAT_* settings)"
+    )
     dlq_parser = commands.add_parser("dlq", help="the dead-letter queue of failed CRM syncs")
     dlq_commands = dlq_parser.add_subparsers(dest="action", required=True)
     dlq_commands.add_parser("list", help="print each dead message: id, receive count, body")
@@ -157,6 +160,18 @@ def _employees(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
         for employee in employees.list():
             print(json.dumps(employee.model_dump(), ensure_ascii=False))
         return 0
+    if args.action == "import-ringostat":
+        from ringbridge.usecases.ringostat_staff import import_staff
+
+        try:
+            report = import_staff(wiring.ringostat(), args.default_country, employees, contacts)
+        except DomainError as error:
+            print(error.reason, file=sys.stderr)
+            return 1
+        for message in report.refused:
+            print(message, file=sys.stderr)
+        print(json.dumps(report.answer(), ensure_ascii=False))
+        return 1 if report.refused else 0
     reader = csv.DictReader(args.csv_file)
     unknown = set(reader.fieldnames or []) - set(CSV_COLUMNS)
     if unknown:

@@ -40,6 +40,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "api_clients_table",
         "admin_token_param",
     ),
+    "reconcile": ("calls_table", "dedup_table", "call_queue_url", "admin_token_param", "ringostat_auth_key_param"),
     "crm_api": ("contacts_table", "sip_mappings_table", "calls_table", "cards_table", "dedup_table", "api_clients_table"),
 }
 
@@ -78,6 +79,9 @@ class Settings(BaseModel):
     ringostat_project_id_param: str = ""
     ringostat_timeout_ms: int = Field(default=5000, ge=100, le=8000)
     deep_link: bool = False
+    # Reconciliation (L1): each scheduled run reads the last period plus the overlap.
+    reconcile_period_minutes: int = Field(default=30, ge=1, le=1440)
+    reconcile_overlap_minutes: int = Field(default=30, ge=0, le=1440)
     api_key_cache_seconds: int = Field(default=60, ge=0, le=900)
     # The pipeline's rules (P7, F1-F4, T1), e.g. ``FUNNEL_MODE=repeatable``.
     rules: SyncRules = Field(default_factory=SyncRules)

@@ -9,6 +9,7 @@ clients, secrets, the CRM with its rate limit, the API-key cache) is forgotten b
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from ringbridge.storage.employees import DynamoEmployees
     from ringbridge.storage.ledger import DynamoLedger
     from ringbridge.storage.queue import SqsCallQueue
+    from ringbridge.usecases.reconcile import Reconciled
     from ringbridge.usecases.sync import SyncOutcome
 
 _resets: list[Callable[[], None]] = []
@@ -127,7 +129,7 @@ def crm() -> CrmPort:
 
 
 def ringostat() -> RingostatClient:
-    """Ringostat's REST API (click-to-call); its credentials are read now, from SSM (cached)."""
+    """Ringostat's REST API (click-to-call, staff, call log, contacts); credentials read now, from SSM (cached)."""
     from ringbridge.domain.errors import Unavailable
     from ringbridge.observability import logger
     from ringbridge.ringostat.client import RingostatClient  # requests is loaded by click-to-call only (cold start)
@@ -140,7 +142,9 @@ def ringostat() -> RingostatClient:
     except Exception as error:
         logger.exception("ringostat secrets unavailable")
         raise Unavailable("Ringostat credentials are unavailable; retry") from error
-    return RingostatClient(config.ringostat_api_url, auth_key, project_id, config.ringostat_timeout_ms / 1000)
+    return RingostatClient(
+        config.ringostat_api_url, auth_key, project_id, config.ringostat_timeout_ms / 1000, timezone=config.project_timezone
+    )
 
 
 # ---------------------------------------------------------------- use cases that need more than stores
@@ -157,6 +161,20 @@ def park_event(path: str, parameters: dict[str, str], body: str, reason: str) ->
     from ringbridge.storage.parked import DynamoParkedEvents
 
     return DynamoParkedEvents(settings().dedup_table).park(path, parameters, body, reason)
+
+
+def reconcile(start: datetime, end: datetime, lambda_context: Any | None) -> Reconciled:
+    """L1: Ringostat's call log for [start, end] fed into the webhook pipeline where a call is missing or incomplete."""
+    from ringbridge.ringostat.call_log import RingostatCallLog
+    from ringbridge.usecases.reconcile import reconcile as run
+
+    config = settings()
+    call_log = RingostatCallLog(ringostat(), config.default_country, config.project_timezone)
+    outcome = run(start, end, call_log, calls(), lambda event: accept_event(event, lambda_context))
+    from ringbridge.observability import logger
+
+    logger.info("reconciled", extra={"window_from": start.isoformat(), "window_to": end.isoformat(), "counts": outcome.answer()})
+    return outcome
 
 
 def sync(call_id: str) -> SyncOutcome:

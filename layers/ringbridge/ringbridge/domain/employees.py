@@ -8,6 +8,7 @@ Each identifier is an :class:`EmployeeKey`, so any of them finds the employee in
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -124,3 +125,15 @@ def validate_employee_id(employee_id: str) -> str:
 
         raise InvalidInput("employee_id must be 1-64 letters, digits or _.@:-")
     return employee_id
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """One employee of the Ringostat project, as the staff list gives it (C2)."""
+
+    staff_id: str
+    name: str
+    emails: tuple[str, ...] = ()
+    sip_accounts: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()  # phone directions (FMC / mobile), as Ringostat wrote them
+    extension: str | None = None

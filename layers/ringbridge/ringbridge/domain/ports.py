@@ -7,13 +7,13 @@ The CRM port (``CrmPort``) is in ``domain/crm.py``; the routing ping's one read
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ringbridge.domain.calls import CallEvent, CallRecord
     from ringbridge.domain.contacts import Contact
-    from ringbridge.domain.employees import Employee, EmployeeKeyKind
+    from ringbridge.domain.employees import Employee, EmployeeKeyKind, StaffMember
 
 
 class EmployeeDirectory(Protocol):
@@ -87,3 +87,9 @@ class OutwardCalls(Protocol):
     """Ringostat's click-to-call (X1): ring ``extension`` (the manager's SIP account), then ``destination``."""
 
     def outward_call(self, extension: str, destination: str) -> object: ...
+
+
+class StaffSource(Protocol):
+    """Ringostat's staff list (C2): every employee of the project with their SIP accounts and numbers."""
+
+    def staff_list(self) -> Sequence[StaffMember]: ...

@@ -9,6 +9,7 @@ in ``parse_call_event``, its place on ``CallFacts`` (domain/calls.py).
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -81,7 +82,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "call_id": ("call_id", "uniqueid", "cdr_id"),
     "event": ("event", "moment"),
     "direction": ("direction", "call_type", "type"),
-    "caller": ("caller", "caller_number", "from", "callerId", "number_e164"),
+    # userfield: the caller under Webhooks 2.0's additional_call_data (public receivers read it there).
+    "caller": ("caller", "caller_number", "from", "callerId", "number_e164", "userfield"),
     "callee": ("callee", "dst", "destination", "to"),
     "employee_id": ("employee_id", "staffid", "ringostat_employee_id"),
     "sip_account": ("sip_account", "employee_sip", "extension", "employee_estension", "employee_extension"),
@@ -104,6 +106,31 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 }
 _KNOWN_NAMES = {name.lower() for names in FIELD_ALIASES.values() for name in names} | {"token"}
 _CALL_ID = re.compile(CALL_ID_PATTERN)
+
+
+NESTED = "additional_call_data"
+
+
+def flatten_nested(payload: dict[str, Any]) -> dict[str, Any]:
+    """Fields nested under ``additional_call_data`` (an object, or an object written as JSON text) read
+    as if they were at the root; a root field of the same name wins (public Webhooks 2.0 receivers
+    read "from root or from additional_call_data")."""
+    nested = payload.get(NESTED)
+    if isinstance(nested, str) and nested.strip().startswith("{") and len(nested) <= MAX_FIELD_LENGTH * 8:
+        try:
+            nested = json.loads(nested)
+        except ValueError:
+            nested = None
+    root = {key: value for key, value in payload.items() if key != NESTED}
+    if not isinstance(nested, dict):
+        return root
+    lowered = {key.lower() for key in root}
+    inner = {
+        key: value
+        for key, value in nested.items()
+        if isinstance(key, str) and key.lower() not in lowered and (value is None or isinstance(value, (str, int, float)))
+    }
+    return {**inner, **root}
 
 
 def _pick(payload: dict[str, Any], field: str) -> str | None:
@@ -290,6 +317,7 @@ def _seconds(get: dict[str, str | None], field: str) -> int | None:
 
 def parse_call_event(payload: dict[str, Any], default_country: str, timezone: str, moment: Moment | None = None) -> CallEvent:
     """Turn one webhook's parameters into a :class:`CallEvent` or raise ``InvalidInput`` naming the field."""
+    payload = flatten_nested(payload)
     get = _fields(payload)
     call_id = _call_id(get)
     moment = _moment(get, moment)

@@ -44,14 +44,21 @@ class SyncOutcome:
 
 
 def resolve_manager(call: CallRecord, employees: EmployeeDirectory) -> Employee | None:
-    """C2: whichever identifier the call carries names the employee (missed incoming: none)."""
+    """C2: whichever identifier the call carries names the employee (missed incoming: none).
+
+    An outgoing call made from a manager's FMC mobile arrives with that mobile as its caller,
+    which the webhook cannot tell from a company number: it was stored as the tracking number,
+    and is looked up in the directory as an FMC number too.
+    """
     if call.direction is Direction.INCOMING and not call.answered:
         return None
-    lookups = (
+    lookups = [
         (EmployeeKeyKind.RINGOSTAT, call.employee_id),
         (EmployeeKeyKind.SIP, call.sip_account),
         (EmployeeKeyKind.FMC, call.fmc_number),
-    )
+    ]
+    if call.direction is Direction.OUTGOING:
+        lookups.append((EmployeeKeyKind.FMC, call.tracking_number))
     for kind, value in lookups:
         if value:
             employee = employees.find(kind, value)

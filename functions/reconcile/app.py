@@ -1,0 +1,54 @@
+"""Reconciliation (L1): Ringostat's call log fills in calls whose webhooks never arrived.
+
+Two triggers: ``POST /admin/ringostat/reconcile`` with ``{"from": …, "to": …}`` (ISO 8601
+with a zone; the admin token), and a schedule that reads the last ``RECONCILE_PERIOD_MINUTES``
+plus ``RECONCILE_OVERLAP_MINUTES`` (so a call still going on at one run is read finished by the next).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from ringbridge import wiring
+from ringbridge.domain.clock import utc_now
+from ringbridge.domain.errors import InvalidInput
+from ringbridge.observability import lambda_entry
+from ringbridge.usecases.reconcile import Reconciled
+from ringbridge.web import HttpResponse, admin_auth, json_body, json_response, new_resolver
+
+wiring.init("reconcile")
+app = new_resolver(auth=admin_auth)
+
+
+def _moment(body: dict[str, Any], name: str) -> datetime:
+    value = body.get(name)
+    if not isinstance(value, str):
+        raise InvalidInput(f"missing field '{name}': an ISO 8601 date and time with a zone")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"invalid field '{name}': {value[:40]!r} is not an ISO 8601 date and time") from None
+
+
+@app.post("/admin/ringostat/reconcile")
+def reconcile_window() -> HttpResponse:
+    body = json_body(app)
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object with 'from' and 'to'")
+    outcome = wiring.reconcile(_moment(body, "from"), _moment(body, "to"), app.lambda_context)
+    return json_response(200, outcome.answer())
+
+
+def _scheduled(context: Any) -> Reconciled:
+    config = wiring.settings()
+    end = utc_now()
+    start = end - timedelta(minutes=config.reconcile_period_minutes + config.reconcile_overlap_minutes)
+    return wiring.reconcile(start, end, context)
+
+
+@lambda_entry
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if event.get("source") == "aws.events" or "detail-type" in event:
+        return _scheduled(context).answer()
+    return app.resolve(event, context)
