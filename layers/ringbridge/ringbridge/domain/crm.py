@@ -88,6 +88,24 @@ class TaskDraft(BaseModel):
     text: str
 
 
+class CrmRefusal(Exception):
+    """A CRM's answer to one request (HTTP ``status``): adapters raise subclasses of this.
+
+    A 4xx other than 408 (timeout), 409 (conflict) and 429 (throttling) is *permanent*:
+    the same request will be refused again, so the pipeline records it on the call instead
+    of retrying the whole message.
+    """
+
+    TRANSIENT_STATUSES = frozenset({408, 409, 429})
+
+    status: int = 400
+    reason: str = ""
+
+    @property
+    def permanent(self) -> bool:
+        return 400 <= self.status < 500 and self.status not in self.TRANSIENT_STATUSES
+
+
 class CrmPort(Protocol):
     """One CRM. ``phone`` is always E.164 (P1)."""
 
