@@ -217,6 +217,26 @@ def test_note_keeps_a_bounded_number_of_call_lines(world: KeyCrmWorld) -> None:
     assert [line.split(";")[0] for line in lines[1:]] == ["Ringostat call c-2", "Ringostat call c-3", "Ringostat call c-4"]
 
 
+def test_l1_note_is_bounded_in_characters_and_keeps_the_people_s_text(world: KeyCrmWorld) -> None:
+    crm = make_world(world.fake, world.clock, note_max_chars=500).crm
+    pipeline = Pipeline(crm)
+    pipeline.sync(make_call("n0", PHONE))
+    buyer_id = next(iter(world.fake.buyers))
+    world.fake.buyers[buyer_id]["note"] = "VIP client, speaks German\n" + world.fake.buyers[buyer_id]["note"]
+    for index in range(1, 8):
+        pipeline.sync(make_call(f"n{index}", PHONE))
+    note = world.fake.buyers[buyer_id]["note"]
+    assert len(note) <= 500
+    assert note.startswith("VIP client, speaks German")
+    assert "Ringostat call n7;" in note  # the newest call stays
+    assert "Ringostat call n1;" not in note  # the oldest went first
+
+
+def test_c3_note_bounds_come_from_the_environment() -> None:
+    config = KeyCrmConfig.from_env({"KEYCRM_NOTE_MAX_CHARS": "2000", "KEYCRM_NOTE_CALL_LINES": "20"})
+    assert (config.note_max_chars, config.note_call_lines) == (2000, 20)
+
+
 def test_429_storm_is_absorbed_by_retries(world: KeyCrmWorld) -> None:
     world.fake.throttle_next(3, retry_after=2)
     outcome = world.pipeline().sync(make_call("c-429", PHONE))

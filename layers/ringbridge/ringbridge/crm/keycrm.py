@@ -43,6 +43,9 @@ class KeyCrmConfig(BaseModel):
     requests_per_minute: int = Field(default=60, ge=1, le=600)
     card_scan_pages: int = Field(default=5, ge=1, le=100)
     note_call_lines: int = Field(default=50, ge=1, le=500)  # call lines kept in a buyer's note
+    # KEYCRM_NOTE_MAX_CHARS: the note's length our call lines may fill (oldest dropped first); a
+    # long note slows every buyer read and KeyCRM's screens.
+    note_max_chars: int = Field(default=8000, ge=500, le=65535)
     # Buyer custom fields (uuid, e.g. CT_1001) that take the call's source and UTM tags (P8).
     buyer_fields: dict[str, str] = Field(default_factory=dict)
 
@@ -55,6 +58,8 @@ class KeyCrmConfig(BaseModel):
             "pipeline_id": "KEYCRM_PIPELINE_ID",
             "requests_per_minute": "KEYCRM_REQUESTS_PER_MINUTE",
             "card_scan_pages": "KEYCRM_CARD_SCAN_PAGES",
+            "note_call_lines": "KEYCRM_NOTE_CALL_LINES",
+            "note_max_chars": "KEYCRM_NOTE_MAX_CHARS",
         }
         for field, name in names.items():
             if env.get(name):
@@ -308,4 +313,13 @@ class KeyCrmAdapter:
             # Keep the note bounded: drop our oldest call lines, never the people's own text.
             dropped = set(ours[:excess])
             lines = [text for i, text in enumerate(lines) if i not in dropped]
+        # And bounded in characters: drop our oldest call lines (never this call's, never the people's text).
+        while len("\n".join(lines)) > self._config.note_max_chars:
+            oldest = next(
+                (i for i, text in enumerate(lines) if text.startswith(CALL_NOTE_PREFIX) and not text.startswith(marker)), None
+            )
+            if oldest is None:
+                logger.warning("KeyCRM buyer note over its length bound with no older call line to drop")
+                break
+            del lines[oldest]
         return "\n".join(lines)
