@@ -83,6 +83,19 @@ def test_p8_utm_goes_to_configured_buyer_custom_fields(world: KeyCrmWorld) -> No
     assert {"uuid": "CT_3", "value": "shoes"} in buyer["custom_fields"]
 
 
+@pytest.mark.parametrize(("attribution", "expected"), [("first_touch", "fb"), ("last_touch", "newsletter")])
+def test_p8_known_buyer_takes_utm_when_it_has_none_or_on_last_touch(world: KeyCrmWorld, attribution: str, expected: str) -> None:
+    crm = make_world(world.fake, world.clock, buyer_fields={"utm_source": "CT_2", "utm_medium": "CT_4"}).crm
+    bare = world.fake.add_buyer("Known", [PHONE])
+    world.fake.buyers[bare]["custom_fields"] = [{"uuid": "CT_9", "value": "kept"}]
+    pipeline = Pipeline(crm, utm_attribution=attribution)
+    pipeline.sync(make_call("c-1", PHONE, utm=Utm(source="fb")))
+    assert {"uuid": "CT_2", "value": "fb"} in world.fake.buyers[bare]["custom_fields"]
+    assert {"uuid": "CT_9", "value": "kept"} in world.fake.buyers[bare]["custom_fields"]  # other fields stay
+    pipeline.sync(make_call("c-2", PHONE, utm=Utm(source="newsletter")))
+    assert {"uuid": "CT_2", "value": expected} in world.fake.buyers[bare]["custom_fields"]
+
+
 def test_p3_new_missed_call_creates_buyer_without_manager(world: KeyCrmWorld) -> None:
     world.pipeline().sync(make_call("c-p3", PHONE, answered=False))
     [buyer] = world.fake.buyers.values()

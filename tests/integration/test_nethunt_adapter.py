@@ -107,6 +107,18 @@ def test_p8_field_names_are_configurable_and_missing_fields_are_left_out(world: 
     assert "Słowo kluczowe" not in contact["fields"]
 
 
+@pytest.mark.parametrize(("attribution", "expected"), [("first_touch", "fb"), ("last_touch", "newsletter")])
+def test_p8_known_contact_takes_utm_by_update_record(world: NetHuntWorld, attribution: str, expected: str) -> None:
+    record_id = world.fake.add_record(CONTACTS, {"Name": "Known", "Phone": [PHONE]})
+    pipeline = world.pipeline(utm_attribution=attribution)
+    pipeline.sync(make_call("c-1", PHONE, utm=Utm(source="fb", medium="cpc"), keyword="buty"))
+    fields = world.fake.records[record_id]["fields"]
+    assert (fields.get("Kanał"), fields.get("Słowo kluczowe")) == ("cpc", "buty")
+    pipeline.sync(make_call("c-2", PHONE, utm=Utm(source="newsletter")))
+    assert world.fake.records[record_id]["fields"]["Źródło"] == expected
+    assert len(world.fake.requests_matching("POST", "update-record")) == (2 if attribution == "last_touch" else 1)
+
+
 def test_p3_new_missed_call_creates_contact_with_call_and_no_manager(world: NetHuntWorld) -> None:
     world.pipeline().sync(make_call("c-p3", PHONE, answered=False))
     [contact] = world.fake.records_in(CONTACTS)

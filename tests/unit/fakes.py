@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ringbridge.domain.calls import CallRecord, SyncFailure
+from ringbridge.domain.calls import CallRecord, SyncFailure, Utm
 from ringbridge.domain.crm import CardDraft, ContactDraft, CrmCard, CrmContact, CrmRefusal, CrmTask, TaskDraft
 from ringbridge.domain.employees import Employee, EmployeeKeyKind, employee_key
 
@@ -26,6 +26,7 @@ class FakeCrm:
         # Per method: the exception it raises (a refusal, an outage) instead of working.
         self.broken: dict[str, Exception] = {}
         self.calls_made: list[str] = []
+        self.utm: dict[str, Utm] = {}
 
     def _maybe_fail(self, method: str = "") -> None:
         self.calls_made.append(method)
@@ -48,6 +49,7 @@ class FakeCrm:
                 phone=draft.phone,
                 name=draft.name,
                 responsible_employee_id=responsible,
+                has_utm=any(draft.utm.model_dump().values()),
             ),
         )
 
@@ -69,6 +71,11 @@ class FakeCrm:
         task = CrmTask(crm_id=f"task-{draft.call_id}", phone=draft.phone)
         self.tasks.append(task)
         return task
+
+    def write_utm(self, contact: CrmContact, utm: Utm, keyword: str | None) -> None:
+        self._maybe_fail("write_utm")
+        self.utm[contact.phone] = utm
+        self.contacts[contact.phone] = contact.model_copy(update={"has_utm": True})
 
     def log_call(self, call: CallRecord, contact: CrmContact | None, manager: Employee | None) -> None:
         self._maybe_fail("log_call")

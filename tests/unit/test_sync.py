@@ -209,3 +209,42 @@ def test_l4_update_path_takes_the_number_lock() -> None:
     world.ledger.claim("lock#+48123456789", "other-call")
     with pytest.raises(NumberBusy):
         world.sync("c1")
+
+
+# ---------------------------------------------------------------- P8: a known contact's UTM tags
+def _known_contact(world: World, has_utm: bool) -> None:
+    from ringbridge.domain.crm import CrmContact
+
+    world.crm.contacts["+48123456789"] = CrmContact(crm_id="k1", phone="+48123456789", has_utm=has_utm)
+
+
+def test_p8_known_contact_without_utm_gets_the_call_s_tags() -> None:
+    world = World(record("c1", status="ANSWERED", utm_source="newsletter"))
+    _known_contact(world, has_utm=False)
+    world.sync("c1")
+    assert world.crm.utm["+48123456789"].source == "newsletter"
+
+
+@pytest.mark.parametrize(("attribution", "written"), [("first_touch", False), ("last_touch", True)])
+def test_p8_known_contact_with_utm_first_or_last_touch(attribution: str, written: bool) -> None:
+    world = World(record("c1", status="ANSWERED", utm_source="newsletter"), rules=SyncRules(utm_attribution=attribution))
+    _known_contact(world, has_utm=True)
+    world.sync("c1")
+    assert ("+48123456789" in world.crm.utm) is written
+
+
+def test_p8_new_contact_takes_its_tags_at_creation_only_and_no_tags_means_no_write() -> None:
+    world = World(record("c1", status="ANSWERED", utm_source="google"), record("c2", status="ANSWERED"))
+    world.sync("c1")
+    assert "write_utm" not in world.crm.calls_made
+    world.sync("c2")
+    assert "write_utm" not in world.crm.calls_made
+
+
+def test_p8_refused_utm_write_is_recorded_and_the_rest_stands() -> None:
+    world = World(record("c1", status="ANSWERED", utm_source="newsletter"))
+    _known_contact(world, has_utm=False)
+    world.crm.broken["write_utm"] = Refused(422, "unknown custom field")
+    outcome = world.sync("c1")
+    assert outcome.refused == ["utm"]
+    assert "c1" in world.crm.logged

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ringbridge.crm.common import ManagerDirectory, TtlCache, call_line, call_marker, employee_for_manager, parse_time
 from ringbridge.crm.http import CrmHttpClient, CrmRejected
 from ringbridge.crm.numbers import phone_variants, same_number
-from ringbridge.domain.calls import CallRecord
+from ringbridge.domain.calls import CallRecord, Utm
 from ringbridge.domain.crm import CALL_NOTE_PREFIX, CardDraft, ContactDraft, CrmCard, CrmContact, CrmTask, TaskDraft
 from ringbridge.domain.employees import Employee
 from ringbridge.domain.phones import mask_phone
@@ -119,7 +119,8 @@ class KeyCrmAdapter:
 
     def _buyer(self, phone: str) -> dict[str, Any] | None:
         variants = ",".join(phone_variants(phone))
-        page = self._http.get("buyer", {"filter[buyer_phone]": variants, "include": "manager", "limit": 10})
+        include = "manager,customFields" if self._utm_uuids() else "manager"
+        page = self._http.get("buyer", {"filter[buyer_phone]": variants, "include": include, "limit": 10})
         for buyer in (page or {}).get("data") or []:
             # The filter matches exact strings; check the match is really this number.
             if any(same_number(stored, phone) for stored in buyer.get("phone") or []):
@@ -136,7 +137,42 @@ class KeyCrmAdapter:
             phone=phone,
             name=buyer.get("full_name"),
             responsible_employee_id=employee_for_manager(self._managers, manager.get("id")),
+            has_utm=self._has_utm(buyer),
         )
+
+    def _utm_uuids(self) -> set[str]:
+        return {uuid for key, uuid in self._config.buyer_fields.items() if key != "source"}
+
+    def _has_utm(self, buyer: Mapping[str, Any]) -> bool | None:
+        """P8: whether the buyer's UTM custom fields hold a value (None: none are configured)."""
+        uuids = self._utm_uuids()
+        if not uuids:
+            return None
+        return any(field.get("uuid") in uuids and field.get("value") for field in buyer.get("custom_fields") or [])
+
+    def write_utm(self, contact: CrmContact, utm: Utm, keyword: str | None) -> None:
+        """P8: the buyer's UTM custom fields (``KEYCRM_BUYER_FIELD_*``) take the call's tags."""
+        tags = {
+            "utm_source": utm.source,
+            "utm_medium": utm.medium,
+            "utm_campaign": utm.campaign,
+            "utm_term": utm.term,
+            "utm_content": utm.content,
+            "keyword": keyword,
+        }
+        custom = [{"uuid": uuid, "value": str(tags[key])} for key, uuid in self._config.buyer_fields.items() if tags.get(key)]
+        if not custom:
+            return  # no UTM field configured: the buyer's note has the tags of the first call only
+        buyer_id = _int_id(contact.crm_id)
+        buyer = self._http.get(f"buyer/{buyer_id}", {"include": "customFields"}) or {}
+        written = {field["uuid"] for field in custom}
+        kept = [
+            {"uuid": field["uuid"], "value": field.get("value")}
+            for field in buyer.get("custom_fields") or []
+            if field.get("uuid") and field["uuid"] not in written
+        ]
+        full_name = buyer.get("full_name") or contact.name or contact.phone
+        self._http.put(f"buyer/{buyer_id}", {"full_name": full_name, "custom_fields": [*kept, *custom]})
 
     def create_contact(self, draft: ContactDraft) -> CrmContact:
         tags = {

@@ -25,6 +25,8 @@ class CrmContact(BaseModel):
     phone: str
     name: str | None = None
     responsible_employee_id: str | None = None
+    # P8: whether the contact carries UTM tags already (None: this CRM cannot tell).
+    has_utm: bool | None = None
 
 
 class CrmCard(BaseModel):
@@ -124,6 +126,9 @@ class CrmPort(Protocol):
 
     def log_call(self, call: CallRecord, contact: CrmContact | None, manager: Employee | None) -> None:
         """Put the call in the CRM's call history (L1, L2, L4); repeating it updates, never duplicates."""
+
+    def write_utm(self, contact: CrmContact, utm: Utm, keyword: str | None) -> None:
+        """P8: put the call's UTM tags (and keyword) on a known contact, replacing the ones it has."""
 
 
 # ---------------------------------------------------------------- the call note (the one owner of its format)

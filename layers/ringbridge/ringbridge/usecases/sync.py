@@ -43,7 +43,7 @@ from ringbridge.domain.crm import (
 from ringbridge.domain.employees import Employee, EmployeeKeyKind
 from ringbridge.domain.phones import mask_phone
 from ringbridge.domain.ports import CallStore, EmployeeDirectory, Ledger
-from ringbridge.domain.rules import CardCallTypes, FunnelMode, SyncRules
+from ringbridge.domain.rules import CardCallTypes, FunnelMode, SyncRules, UtmAttribution
 
 T = TypeVar("T")
 
@@ -52,7 +52,8 @@ STEP_CONTACT = "contact"
 STEP_CALL = "call"
 STEP_CARD = "card"
 STEP_TASK = "task"
-STEPS = (STEP_CONTACT, STEP_CALL, STEP_CARD, STEP_TASK)
+STEP_UTM = "utm"
+STEPS = (STEP_CONTACT, STEP_CALL, STEP_CARD, STEP_TASK, STEP_UTM)
 MAX_REASON = 300
 
 # Told about every refused step (step, reason): the worker logs it and counts it in a metric.
@@ -160,6 +161,15 @@ def card_wanted(call: CallRecord, rules: SyncRules) -> bool:
     return call.direction is wanted
 
 
+def utm_wanted(call: CallRecord, contact: CrmContact, rules: SyncRules) -> bool:
+    """P8: does a known contact take this call's UTM tags (a new one got them when created)?"""
+    if not any(call.utm.model_dump().values()):
+        return False
+    if rules.utm_attribution is UtmAttribution.LAST_TOUCH:
+        return True
+    return contact.has_utm is False  # first touch: only a contact known to have none
+
+
 def _responsible(contact: CrmContact, employees: EmployeeDirectory) -> Employee | None:
     if contact.responsible_employee_id:
         return employees.get(contact.responsible_employee_id)
@@ -229,6 +239,10 @@ def sync_call(
             found = contact
             created = steps.run(STEP_TASK, lambda: _callback_task(call, phone, found, crm, employees, ledger, rules, now))
             outcome.task_created = bool(created)
+        if contact is not None and not outcome.contact_created and utm_wanted(call, contact, rules) and not steps.done(STEP_UTM):
+            tagged = contact
+            steps.run(STEP_UTM, lambda: crm.write_utm(tagged, call.utm, call.keyword))
+            ledger.remember(step_key(STEP_UTM, call_id), now.isoformat())
         ledger.remember(f"synced#{call_id}", now.isoformat())
     finally:
         ledger.release(lock, call_id)
