@@ -248,3 +248,11 @@ def test_p8_refused_utm_write_is_recorded_and_the_rest_stands() -> None:
     outcome = world.sync("c1")
     assert outcome.refused == ["utm"]
     assert "c1" in world.crm.logged
+
+
+def test_f2_a_refused_card_does_not_use_up_the_number_s_one_time_card() -> None:
+    world = World(record("c1", status="ANSWERED"), record("c2", status="ANSWERED"))
+    world.crm.broken["create_card"] = Refused(400, "no such funnel")
+    world.sync("c1")
+    del world.crm.broken["create_card"]
+    assert world.sync("c2").card_created

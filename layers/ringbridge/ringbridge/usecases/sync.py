@@ -267,18 +267,23 @@ def _open_card(
             return False
     elif crm.find_active_card(phone, contact) is not None:
         return False
-    card = crm.create_card(
-        CardDraft(
-            call_id=call.call_id,
-            phone=phone,
-            contact=contact,
-            funnel_id=rules.funnel_id,
-            title=card_title(contact.name or phone),
-            manager=manager,
-            utm=call.utm,
-            summary=call_summary(call, manager),
-        )
+    draft = CardDraft(
+        call_id=call.call_id,
+        phone=phone,
+        contact=contact,
+        funnel_id=rules.funnel_id,
+        title=card_title(contact.name or phone),
+        manager=manager,
+        utm=call.utm,
+        summary=call_summary(call, manager),
     )
+    try:
+        card = crm.create_card(draft)
+    except CrmRefusal as refusal:
+        if refusal.permanent and rules.funnel_mode is FunnelMode.ONE_TIME:
+            # F2: a card the CRM refused was never opened; the number's one card is still to come.
+            ledger.release(f"card-once#{phone}", call.call_id)
+        raise
     ledger.remember(f"card#{call.call_id}", card.crm_id)
     return True
 
