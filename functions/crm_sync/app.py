@@ -1,5 +1,9 @@
 """CRM sync worker: queued call events -> contacts, funnel cards, tasks and call history in the CRM.
 
+A step the CRM refuses for good (a card in a funnel that does not exist, …) is kept on
+the call (``sync_failures``), logged and counted (metric ``CrmStepRefused``, dimension
+``Step``, alarmed by ``CrmStepRefusedAlarm``); the message is not retried for it.
+
 Batches use Powertools' partial failure reporting: a failed message alone is retried
 (after a growing delay, set by the processor's failure handler) and, after the queue's
 maxReceiveCount, moved to the DLQ, from which ``python -m ringbridge.cli dlq replay``
@@ -10,13 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import BaseModel, ConfigDict, Field
 
 from ringbridge import wiring
 from ringbridge.domain.calls import CALL_ID_PATTERN
-from ringbridge.observability import lambda_entry, logger
+from ringbridge.observability import lambda_entry, logger, metrics
 from ringbridge.storage.aws import client
 
 wiring.init("crm_sync")
@@ -29,10 +34,21 @@ class CallMessage(BaseModel):
     moment: str | None = None
 
 
+REFUSED_METRIC = "CrmStepRefused"
+
+
+def step_refused(step: str, reason: str) -> None:
+    """A CRM step refused for good: logged, and counted per step (the alarm watches the sum)."""
+    logger.error("CRM refused a step of the call: kept on the call, not retried", extra={"step": step, "reason": reason})
+    metrics.add_metric(name=REFUSED_METRIC, unit=MetricUnit.Count, value=1)  # the total, by service
+    with single_metric(name=REFUSED_METRIC, unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
+        metric.add_dimension(name="Step", value=step)  # and by step
+
+
 def sync_record(record: SQSRecord) -> None:
     message = CallMessage.model_validate_json(record.body)
     logger.set_correlation_id(message.call_id)
-    outcome = wiring.sync(message.call_id)
+    outcome = wiring.sync(message.call_id, on_refused=step_refused)
     logger.info(
         "call synced",
         extra={
@@ -40,6 +56,7 @@ def sync_record(record: SQSRecord) -> None:
             "contact_created": outcome.contact_created,
             "card_created": outcome.card_created,
             "task_created": outcome.task_created,
+            "refused": outcome.refused,
         },
     )
 

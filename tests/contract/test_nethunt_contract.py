@@ -70,8 +70,8 @@ def test_the_fakes_error_answers_keep_the_contract(fake: FakeNetHunt) -> None:
         crm.log_call(make_call("e-404", PHONE), CrmContact(crm_id="rec-gone", phone=PHONE), NH_ANNA)
     loose = nethunt_config(fake, check_fields=False, origin_field="Lead origin")
     unchecked = build_nethunt(API_KEY, loose, employees, clock=clock)
-    with pytest.raises(CrmRejected):  # 400: a field the folder lacks
-        Pipeline(unchecked, employees=employees).sync(make_call("e-400", PHONE))
+    # 400: a field the folder lacks; the pipeline keeps the refusal on the call instead of raising
+    assert Pipeline(unchecked, employees=employees).sync(make_call("e-400", PHONE)).refused == ["contact"]
     fake.throttle_next(2, retry_after=1)
     assert crm.find_contact(PHONE) is None  # 429, 429, 200
     fake.failing = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ringbridge.domain.calls import CallRecord, CallStatus, Direction, Utm
+from ringbridge.domain.calls import CallRecord, CallStatus, Direction, SyncFailure, Utm
 from ringbridge.domain.crm import CrmPort
 from ringbridge.domain.employees import Employee, EmployeeKeyKind, employee_key
 from ringbridge.domain.rules import SyncRules
@@ -55,6 +55,11 @@ class Calls:
 
     def get(self, call_id: str) -> CallRecord | None:
         return self.records.get(call_id)
+
+    def record_sync_failure(self, call_id: str, failure: SyncFailure) -> None:
+        current = self.records[call_id]
+        kept = [known for known in current.sync_failures if known.step != failure.step]
+        self.records[call_id] = current.model_copy(update={"sync_failures": [*kept, failure], "version": current.version + 1})
 
 
 def make_call(

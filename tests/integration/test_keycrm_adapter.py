@@ -83,6 +83,19 @@ def test_p8_utm_goes_to_configured_buyer_custom_fields(world: KeyCrmWorld) -> No
     assert {"uuid": "CT_3", "value": "shoes"} in buyer["custom_fields"]
 
 
+@pytest.mark.parametrize(("attribution", "expected"), [("first_touch", "fb"), ("last_touch", "newsletter")])
+def test_p8_known_buyer_takes_utm_when_it_has_none_or_on_last_touch(world: KeyCrmWorld, attribution: str, expected: str) -> None:
+    crm = make_world(world.fake, world.clock, buyer_fields={"utm_source": "CT_2", "utm_medium": "CT_4"}).crm
+    bare = world.fake.add_buyer("Known", [PHONE])
+    world.fake.buyers[bare]["custom_fields"] = [{"uuid": "CT_9", "value": "kept"}]
+    pipeline = Pipeline(crm, utm_attribution=attribution)
+    pipeline.sync(make_call("c-1", PHONE, utm=Utm(source="fb")))
+    assert {"uuid": "CT_2", "value": "fb"} in world.fake.buyers[bare]["custom_fields"]
+    assert {"uuid": "CT_9", "value": "kept"} in world.fake.buyers[bare]["custom_fields"]  # other fields stay
+    pipeline.sync(make_call("c-2", PHONE, utm=Utm(source="newsletter")))
+    assert {"uuid": "CT_2", "value": expected} in world.fake.buyers[bare]["custom_fields"]
+
+
 def test_p3_new_missed_call_creates_buyer_without_manager(world: KeyCrmWorld) -> None:
     world.pipeline().sync(make_call("c-p3", PHONE, answered=False))
     [buyer] = world.fake.buyers.values()
@@ -215,6 +228,26 @@ def test_note_keeps_a_bounded_number_of_call_lines(world: KeyCrmWorld) -> None:
     lines = world.fake.buyers[buyer_id]["note"].splitlines()
     assert lines[0] == "own text"
     assert [line.split(";")[0] for line in lines[1:]] == ["Ringostat call c-2", "Ringostat call c-3", "Ringostat call c-4"]
+
+
+def test_l1_note_is_bounded_in_characters_and_keeps_the_people_s_text(world: KeyCrmWorld) -> None:
+    crm = make_world(world.fake, world.clock, note_max_chars=500).crm
+    pipeline = Pipeline(crm)
+    pipeline.sync(make_call("n0", PHONE))
+    buyer_id = next(iter(world.fake.buyers))
+    world.fake.buyers[buyer_id]["note"] = "VIP client, speaks German\n" + world.fake.buyers[buyer_id]["note"]
+    for index in range(1, 8):
+        pipeline.sync(make_call(f"n{index}", PHONE))
+    note = world.fake.buyers[buyer_id]["note"]
+    assert len(note) <= 500
+    assert note.startswith("VIP client, speaks German")
+    assert "Ringostat call n7;" in note  # the newest call stays
+    assert "Ringostat call n1;" not in note  # the oldest went first
+
+
+def test_c3_note_bounds_come_from_the_environment() -> None:
+    config = KeyCrmConfig.from_env({"KEYCRM_NOTE_MAX_CHARS": "2000", "KEYCRM_NOTE_CALL_LINES": "20"})
+    assert (config.note_max_chars, config.note_call_lines) == (2000, 20)
 
 
 def test_429_storm_is_absorbed_by_retries(world: KeyCrmWorld) -> None:

@@ -11,7 +11,7 @@ import pytest
 from ringbridge.crm import CrmRejected, CrmUnavailable, NetHuntAdapter, NetHuntConfig, build_crm, build_nethunt
 from ringbridge.crm.http import RetryPolicy
 from ringbridge.domain.calls import Direction, Utm
-from ringbridge.domain.crm import CrmContact, TaskDraft
+from ringbridge.domain.crm import ContactDraft, CrmContact, TaskDraft
 from ringbridge.domain.rules import FunnelMode
 from tests.contract import NETHUNT, assert_keeps_contract
 from tests.fakes import FakeClock
@@ -105,6 +105,18 @@ def test_p8_field_names_are_configurable_and_missing_fields_are_left_out(world: 
     [contact] = world.fake.records_in(CONTACTS)
     assert "UTM Source" not in contact["fields"]  # the folder has no such field: left out, not a 400
     assert "Słowo kluczowe" not in contact["fields"]
+
+
+@pytest.mark.parametrize(("attribution", "expected"), [("first_touch", "fb"), ("last_touch", "newsletter")])
+def test_p8_known_contact_takes_utm_by_update_record(world: NetHuntWorld, attribution: str, expected: str) -> None:
+    record_id = world.fake.add_record(CONTACTS, {"Name": "Known", "Phone": [PHONE]})
+    pipeline = world.pipeline(utm_attribution=attribution)
+    pipeline.sync(make_call("c-1", PHONE, utm=Utm(source="fb", medium="cpc"), keyword="buty"))
+    fields = world.fake.records[record_id]["fields"]
+    assert (fields.get("Kanał"), fields.get("Słowo kluczowe")) == ("cpc", "buty")
+    pipeline.sync(make_call("c-2", PHONE, utm=Utm(source="newsletter")))
+    assert world.fake.records[record_id]["fields"]["Źródło"] == expected
+    assert len(world.fake.requests_matching("POST", "update-record")) == (2 if attribution == "last_touch" else 1)
 
 
 def test_p3_new_missed_call_creates_contact_with_call_and_no_manager(world: NetHuntWorld) -> None:
@@ -238,8 +250,18 @@ def test_wrong_credentials_are_rejected_with_401() -> None:
 def test_validation_error_carries_the_crm_message(world: NetHuntWorld) -> None:
     crm = make_world(world.fake, world.clock, check_fields=False, origin_field="Lead origin").crm
     with pytest.raises(CrmRejected, match="Unknown field") as error:
-        Pipeline(crm).sync(make_call("c-400", PHONE))
+        crm.create_contact(ContactDraft(call_id="c-400", phone=PHONE, name=PHONE))
     assert error.value.status == 400
+    assert error.value.permanent
+
+
+def test_l1_a_refused_contact_is_recorded_on_the_call_not_raised(world: NetHuntWorld) -> None:
+    crm = make_world(world.fake, world.clock, check_fields=False, origin_field="Lead origin").crm
+    pipeline = Pipeline(crm)
+    outcome = pipeline.sync(make_call("c-400", PHONE))
+    assert outcome.refused == ["contact"]
+    [failure] = pipeline.calls.records["c-400"].sync_failures
+    assert failure.step == "contact" and "Unknown field" in failure.reason
 
 
 def test_c3_build_crm_reads_environment() -> None:
@@ -277,9 +299,12 @@ def test_f6_a_manager_id_that_is_not_a_user_email_is_left_out(world: NetHuntWorl
 
 def test_f1_a_stage_that_is_not_an_option_of_the_folder_is_refused(world: NetHuntWorld) -> None:
     crm = make_world(world.fake, world.clock, deal_new_stage="Nowy").crm
-    with pytest.raises(CrmRejected, match="'Nowy' is not an option of field 'Stage'") as error:
-        Pipeline(crm, employees=Employees(NH_ANNA)).sync(make_call("c-stage", PHONE))
-    assert error.value.status == 400
+    pipeline = Pipeline(crm, employees=Employees(NH_ANNA))
+    outcome = pipeline.sync(make_call("c-stage", PHONE))
+    assert outcome.refused == ["card"]  # the contact and the call log stand (F1, L1)
+    [failure] = pipeline.calls.records["c-stage"].sync_failures
+    assert "'Nowy' is not an option of field 'Stage'" in failure.reason and "HTTP 400" in failure.reason
+    assert len(world.fake.call_logs) == 1
 
 
 def test_l1_l4_logs_are_found_again_when_triggers_omit_the_record_id(world: NetHuntWorld) -> None:

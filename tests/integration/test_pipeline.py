@@ -380,3 +380,19 @@ def test_worker_reports_only_the_failed_record(aws: AwsStack) -> None:
     result = aws.functions["CrmSyncFunction"].invoke({"Records": [good, broken]})
     assert result == {"batchItemFailures": [{"itemIdentifier": "broken-message"}]}
     assert counts(aws)["contacts"] == 1
+
+
+@pytest.mark.parametrize(("attribution", "expected"), [("first_touch", "newsletter"), ("last_touch", "spring")])
+def test_p8_contact_created_by_an_admin_takes_the_utm_of_a_call(
+    aws: AwsStack, monkeypatch: pytest.MonkeyPatch, attribution: str, expected: str
+) -> None:
+    set_rules(monkeypatch, utm_attribution=attribution)
+    assert aws.admin("PUT", f"/admin/contacts/{CLIENT}", json={"name": "Known client"}).status_code in (200, 201)
+    send(aws, after_call("u1", "in", True, utm_source="newsletter", utm_medium="email", utm_campaign="nov"))
+    aws.drain()
+    [contact] = aws.items("ContactsTable")
+    assert contact["utm"] == {"source": "newsletter", "medium": "email", "campaign": "nov"}
+    send(aws, after_call("u2", "in", True, utm_source="spring", utm_medium="email", utm_campaign="nov"))
+    aws.drain()
+    [contact] = aws.items("ContactsTable")
+    assert contact["utm"]["source"] == expected

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from ringbridge.domain.calls import CallRecord
-from ringbridge.domain.crm import CardDraft, ContactDraft, CrmCard, CrmContact, CrmTask, TaskDraft
+from ringbridge.domain.calls import CallRecord, SyncFailure, Utm
+from ringbridge.domain.crm import CardDraft, ContactDraft, CrmCard, CrmContact, CrmRefusal, CrmTask, TaskDraft
 from ringbridge.domain.employees import Employee, EmployeeKeyKind, employee_key
+
+
+class Refused(CrmRefusal):
+    """What an adapter raises for a 4xx: ``status`` decides whether it is permanent."""
+
+    def __init__(self, status: int = 400, reason: str = "refused") -> None:
+        super().__init__(f"HTTP {status}: {reason}")
+        self.status = status
+        self.reason = reason
 
 
 class FakeCrm:
@@ -14,17 +23,24 @@ class FakeCrm:
         self.tasks: list[CrmTask] = []
         self.logged: dict[str, tuple[CallRecord, CrmContact | None, Employee | None]] = {}
         self.fail = False
+        # Per method: the exception it raises (a refusal, an outage) instead of working.
+        self.broken: dict[str, Exception] = {}
+        self.calls_made: list[str] = []
+        self.utm: dict[str, Utm] = {}
 
-    def _maybe_fail(self) -> None:
+    def _maybe_fail(self, method: str = "") -> None:
+        self.calls_made.append(method)
+        if method in self.broken:
+            raise self.broken[method]
         if self.fail:
             raise ConnectionError("CRM down")
 
     def find_contact(self, phone: str) -> CrmContact | None:
-        self._maybe_fail()
+        self._maybe_fail("find_contact")
         return self.contacts.get(phone)
 
     def create_contact(self, draft: ContactDraft) -> CrmContact:
-        self._maybe_fail()
+        self._maybe_fail("create_contact")
         responsible = draft.responsible.employee_id if draft.responsible else None
         return self.contacts.setdefault(
             draft.phone,
@@ -33,14 +49,16 @@ class FakeCrm:
                 phone=draft.phone,
                 name=draft.name,
                 responsible_employee_id=responsible,
+                has_utm=any(draft.utm.model_dump().values()),
             ),
         )
 
     def find_active_card(self, phone: str, contact: CrmContact) -> CrmCard | None:
+        self._maybe_fail("find_active_card")
         return next((card for card in self.cards if card.phone == phone and card.active), None)
 
     def create_card(self, draft: CardDraft) -> CrmCard:
-        self._maybe_fail()
+        self._maybe_fail("create_card")
         card = CrmCard(crm_id=f"card-{draft.call_id}", phone=draft.phone)
         self.cards.append(card)
         return card
@@ -49,12 +67,18 @@ class FakeCrm:
         return next((task for task in self.tasks if task.phone == phone and task.open), None)
 
     def create_task(self, draft: TaskDraft) -> CrmTask:
+        self._maybe_fail("create_task")
         task = CrmTask(crm_id=f"task-{draft.call_id}", phone=draft.phone)
         self.tasks.append(task)
         return task
 
+    def write_utm(self, contact: CrmContact, utm: Utm, keyword: str | None) -> None:
+        self._maybe_fail("write_utm")
+        self.utm[contact.phone] = utm
+        self.contacts[contact.phone] = contact.model_copy(update={"has_utm": True})
+
     def log_call(self, call: CallRecord, contact: CrmContact | None, manager: Employee | None) -> None:
-        self._maybe_fail()
+        self._maybe_fail("log_call")
         self.logged[call.call_id] = (call, contact, manager)
 
 
@@ -94,3 +118,8 @@ class FakeCalls:
 
     def get(self, call_id: str) -> CallRecord | None:
         return self.records.get(call_id)
+
+    def record_sync_failure(self, call_id: str, failure: SyncFailure) -> None:
+        current = self.records[call_id]
+        kept = [known for known in current.sync_failures if known.step != failure.step]
+        self.records[call_id] = current.model_copy(update={"sync_failures": [*kept, failure], "version": current.version + 1})

@@ -110,7 +110,25 @@ class Settings(BaseModel):
         missing = [name.upper() for name in needed if not getattr(self, name)]
         if missing:
             raise ConfigurationError(f"{function}: missing environment variable(s) {', '.join(missing)} (set by template.yaml)")
+        if function == "crm_sync":
+            problems = self.crm_problems()
+            if problems:
+                raise ConfigurationError(f"{function}: impossible configuration: {'; '.join(problems)}")
         return self
+
+    def crm_problems(self) -> list[str]:
+        """Combinations of template parameters the CRM would refuse on every call, each naming what to change."""
+        env, rules, problems = self.crm_environment, self.rules, []
+        if self.crm == "nethunt":
+            if not env.get("NETHUNT_EMAIL"):
+                problems.append("Crm=nethunt needs NethuntEmail (the API user's e-mail)")
+            if not env.get("NETHUNT_CONTACTS_FOLDER_ID"):
+                problems.append("Crm=nethunt needs NethuntContactsFolderId")
+            if rules.funnel_enabled and not env.get("NETHUNT_DEALS_FOLDER_ID"):
+                problems.append("FunnelEnabled=true with Crm=nethunt needs NethuntDealsFolderId (or set FunnelEnabled=false)")
+        if self.crm == "keycrm" and rules.funnel_enabled and not rules.funnel_id.isdigit():
+            problems.append(f"Crm=keycrm takes a numeric pipeline id as FunnelId, not {rules.funnel_id[:20]!r}")
+        return problems
 
 
 @lru_cache(maxsize=1)

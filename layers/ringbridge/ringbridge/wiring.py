@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from ringbridge.storage.ledger import DynamoLedger
     from ringbridge.storage.queue import SqsCallQueue
     from ringbridge.usecases.reconcile import Reconciled
-    from ringbridge.usecases.sync import SyncOutcome
+    from ringbridge.usecases.sync import RefusalHook, SyncOutcome
 
 _resets: list[Callable[[], None]] = []
 _chosen: list[Settings] = []  # settings given by a caller (the CLI's flags) instead of the environment
@@ -177,13 +177,20 @@ def reconcile(start: datetime, end: datetime, lambda_context: Any | None) -> Rec
     return outcome
 
 
-def sync(call_id: str) -> SyncOutcome:
-    """The worker's use case with the installation's stores, CRM and rules."""
+def sync(call_id: str, on_refused: RefusalHook | None = None) -> SyncOutcome:
+    """The worker's use case with the installation's stores, CRM and rules; ``on_refused`` hears of refused steps."""
     from ringbridge.domain.clock import utc_now
     from ringbridge.usecases.sync import sync_call
 
     return sync_call(
-        call_id, calls=calls(), crm=crm(), employees=employees(), ledger=ledger(), rules=settings().rules, now=utc_now()
+        call_id,
+        calls=calls(),
+        crm=crm(),
+        employees=employees(),
+        ledger=ledger(),
+        rules=settings().rules,
+        now=utc_now(),
+        on_refused=on_refused,
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import requests
 from requests.adapters import HTTPAdapter
 
+from ringbridge.domain.crm import CrmRefusal
 from ringbridge.domain.phones import mask_phone_numbers_in_text
 from ringbridge.observability import logger
 
@@ -41,8 +42,12 @@ class CrmUnavailable(CrmError):
     """The CRM did not answer usefully within the retry budget: retry the whole message later."""
 
 
-class CrmRejected(CrmError):
-    """The CRM refused the request (4xx other than 429): retrying the same request will not help."""
+class CrmRejected(CrmError, CrmRefusal):
+    """The CRM refused the request (4xx other than 429): retrying the same request will not help.
+
+    408 and 409 are refusals too, but not ``permanent`` ones (:class:`CrmRefusal`): the
+    pipeline retries them like an outage.
+    """
 
     def __init__(self, crm: str, status: int, message: str) -> None:
         super().__init__(crm, f"HTTP {status}: {message}")

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ringbridge.crm.common import ManagerDirectory, TtlCache, call_line, call_marker, employee_for_manager, parse_time
 from ringbridge.crm.http import CrmHttpClient, CrmRejected
 from ringbridge.crm.numbers import phone_variants, same_number
-from ringbridge.domain.calls import CallRecord
+from ringbridge.domain.calls import CallRecord, Utm
 from ringbridge.domain.crm import CALL_NOTE_PREFIX, CardDraft, ContactDraft, CrmCard, CrmContact, CrmTask, TaskDraft
 from ringbridge.domain.employees import Employee
 from ringbridge.domain.phones import mask_phone
@@ -43,6 +43,9 @@ class KeyCrmConfig(BaseModel):
     requests_per_minute: int = Field(default=60, ge=1, le=600)
     card_scan_pages: int = Field(default=5, ge=1, le=100)
     note_call_lines: int = Field(default=50, ge=1, le=500)  # call lines kept in a buyer's note
+    # KEYCRM_NOTE_MAX_CHARS: the note's length our call lines may fill (oldest dropped first); a
+    # long note slows every buyer read and KeyCRM's screens.
+    note_max_chars: int = Field(default=8000, ge=500, le=65535)
     # Buyer custom fields (uuid, e.g. CT_1001) that take the call's source and UTM tags (P8).
     buyer_fields: dict[str, str] = Field(default_factory=dict)
 
@@ -55,6 +58,8 @@ class KeyCrmConfig(BaseModel):
             "pipeline_id": "KEYCRM_PIPELINE_ID",
             "requests_per_minute": "KEYCRM_REQUESTS_PER_MINUTE",
             "card_scan_pages": "KEYCRM_CARD_SCAN_PAGES",
+            "note_call_lines": "KEYCRM_NOTE_CALL_LINES",
+            "note_max_chars": "KEYCRM_NOTE_MAX_CHARS",
         }
         for field, name in names.items():
             if env.get(name):
@@ -114,7 +119,8 @@ class KeyCrmAdapter:
 
     def _buyer(self, phone: str) -> dict[str, Any] | None:
         variants = ",".join(phone_variants(phone))
-        page = self._http.get("buyer", {"filter[buyer_phone]": variants, "include": "manager", "limit": 10})
+        include = "manager,customFields" if self._utm_uuids() else "manager"
+        page = self._http.get("buyer", {"filter[buyer_phone]": variants, "include": include, "limit": 10})
         for buyer in (page or {}).get("data") or []:
             # The filter matches exact strings; check the match is really this number.
             if any(same_number(stored, phone) for stored in buyer.get("phone") or []):
@@ -131,7 +137,42 @@ class KeyCrmAdapter:
             phone=phone,
             name=buyer.get("full_name"),
             responsible_employee_id=employee_for_manager(self._managers, manager.get("id")),
+            has_utm=self._has_utm(buyer),
         )
+
+    def _utm_uuids(self) -> set[str]:
+        return {uuid for key, uuid in self._config.buyer_fields.items() if key != "source"}
+
+    def _has_utm(self, buyer: Mapping[str, Any]) -> bool | None:
+        """P8: whether the buyer's UTM custom fields hold a value (None: none are configured)."""
+        uuids = self._utm_uuids()
+        if not uuids:
+            return None
+        return any(field.get("uuid") in uuids and field.get("value") for field in buyer.get("custom_fields") or [])
+
+    def write_utm(self, contact: CrmContact, utm: Utm, keyword: str | None) -> None:
+        """P8: the buyer's UTM custom fields (``KEYCRM_BUYER_FIELD_*``) take the call's tags."""
+        tags = {
+            "utm_source": utm.source,
+            "utm_medium": utm.medium,
+            "utm_campaign": utm.campaign,
+            "utm_term": utm.term,
+            "utm_content": utm.content,
+            "keyword": keyword,
+        }
+        custom = [{"uuid": uuid, "value": str(tags[key])} for key, uuid in self._config.buyer_fields.items() if tags.get(key)]
+        if not custom:
+            return  # no UTM field configured: the buyer's note has the tags of the first call only
+        buyer_id = _int_id(contact.crm_id)
+        buyer = self._http.get(f"buyer/{buyer_id}", {"include": "customFields"}) or {}
+        written = {field["uuid"] for field in custom}
+        kept = [
+            {"uuid": field["uuid"], "value": field.get("value")}
+            for field in buyer.get("custom_fields") or []
+            if field.get("uuid") and field["uuid"] not in written
+        ]
+        full_name = buyer.get("full_name") or contact.name or contact.phone
+        self._http.put(f"buyer/{buyer_id}", {"full_name": full_name, "custom_fields": [*kept, *custom]})
 
     def create_contact(self, draft: ContactDraft) -> CrmContact:
         tags = {
@@ -308,4 +349,13 @@ class KeyCrmAdapter:
             # Keep the note bounded: drop our oldest call lines, never the people's own text.
             dropped = set(ours[:excess])
             lines = [text for i, text in enumerate(lines) if i not in dropped]
+        # And bounded in characters: drop our oldest call lines (never this call's, never the people's text).
+        while len("\n".join(lines)) > self._config.note_max_chars:
+            oldest = next(
+                (i for i, text in enumerate(lines) if text.startswith(CALL_NOTE_PREFIX) and not text.startswith(marker)), None
+            )
+            if oldest is None:
+                logger.warning("KeyCRM buyer note over its length bound with no older call line to drop")
+                break
+            del lines[oldest]
         return "\n".join(lines)

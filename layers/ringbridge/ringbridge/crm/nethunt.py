@@ -34,7 +34,7 @@ from ringbridge.crm.common import (
 )
 from ringbridge.crm.http import CrmHttpClient, CrmRejected
 from ringbridge.crm.numbers import same_number
-from ringbridge.domain.calls import CallRecord
+from ringbridge.domain.calls import CallRecord, Utm
 from ringbridge.domain.crm import CardDraft, ContactDraft, CrmCard, CrmContact, CrmTask, TaskDraft
 from ringbridge.domain.employees import Employee
 from ringbridge.domain.phones import mask_phone
@@ -242,8 +242,39 @@ class NetHuntAdapter:
                 phone=phone,
                 name=str(name) if name else None,
                 responsible_employee_id=employee_for_manager(self._managers, responsible),
+                has_utm=any(_first(fields.get(name)) for name in self._utm_fields((None,) * 6)),
             )
         return None
+
+    def _utm_fields(self, values: tuple[str | None, ...]) -> dict[str, str | None]:
+        """The contact's UTM fields (P8, the guide's Źródło/Kanał/Kampania/Słowo kluczowe) and their new values."""
+        c = self._config
+        source, medium, campaign, keyword, term, content = values
+        names = (
+            c.utm_source_field,
+            c.utm_medium_field,
+            c.utm_campaign_field,
+            c.keyword_field,
+            c.utm_term_field,
+            c.utm_content_field,
+        )
+        fields: dict[str, str | None] = {}
+        for name, value in zip(names, (source, medium, campaign, keyword, term, content), strict=True):
+            if name:
+                fields[name] = value
+        return fields
+
+    def write_utm(self, contact: CrmContact, utm: Utm, keyword: str | None) -> None:
+        """P8: ``update-record`` of the contact's UTM fields, as NetHunt's guide does on every incoming call."""
+        values = self._utm_fields((utm.source, utm.medium, utm.campaign, keyword or utm.term, utm.term, utm.content))
+        wanted = {name: value for name, value in values.items() if value}
+        known = self._folder_fields(self._config.contacts_folder_id)
+        if known is not None:
+            wanted = {name: value for name, value in wanted.items() if name in known}
+        if not wanted:
+            return
+        actions = {name: {"overwrite": True, "add": value} for name, value in wanted.items()}
+        self._http.post(f"actions/update-record/{contact.crm_id}", {"fieldActions": actions})
 
     def create_contact(self, draft: ContactDraft) -> CrmContact:
         c = self._config

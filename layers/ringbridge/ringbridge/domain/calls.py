@@ -92,6 +92,14 @@ class Utm(BaseModel):
     content: str | None = None
 
 
+class SyncFailure(BaseModel):
+    """One CRM step the CRM refused for good (a 4xx): kept on the call, the rest of the call went through."""
+
+    step: str
+    reason: str
+    at: str
+
+
 class CallFacts(BaseModel):
     """What Ringostat tells about a call: carried by each event, merged on the record."""
 
@@ -141,6 +149,8 @@ class CallRecord(CallFacts):
     manager_employee_id: str | None = None
     manager_name: str | None = None
     comment: str | None = None
+    # CRM steps refused for good (one entry per step, the latest refusal).
+    sync_failures: list[SyncFailure] = Field(default_factory=list)
     version: int = 0
 
     @property

@@ -25,6 +25,8 @@ class CrmContact(BaseModel):
     phone: str
     name: str | None = None
     responsible_employee_id: str | None = None
+    # P8: whether the contact carries UTM tags already (None: this CRM cannot tell).
+    has_utm: bool | None = None
 
 
 class CrmCard(BaseModel):
@@ -88,6 +90,24 @@ class TaskDraft(BaseModel):
     text: str
 
 
+class CrmRefusal(Exception):
+    """A CRM's answer to one request (HTTP ``status``): adapters raise subclasses of this.
+
+    A 4xx other than 408 (timeout), 409 (conflict) and 429 (throttling) is *permanent*:
+    the same request will be refused again, so the pipeline records it on the call instead
+    of retrying the whole message.
+    """
+
+    TRANSIENT_STATUSES = frozenset({408, 409, 429})
+
+    status: int = 400
+    reason: str = ""
+
+    @property
+    def permanent(self) -> bool:
+        return 400 <= self.status < 500 and self.status not in self.TRANSIENT_STATUSES
+
+
 class CrmPort(Protocol):
     """One CRM. ``phone`` is always E.164 (P1)."""
 
@@ -106,6 +126,9 @@ class CrmPort(Protocol):
 
     def log_call(self, call: CallRecord, contact: CrmContact | None, manager: Employee | None) -> None:
         """Put the call in the CRM's call history (L1, L2, L4); repeating it updates, never duplicates."""
+
+    def write_utm(self, contact: CrmContact, utm: Utm, keyword: str | None) -> None:
+        """P8: put the call's UTM tags (and keyword) on a known contact, replacing the ones it has."""
 
 
 # ---------------------------------------------------------------- the call note (the one owner of its format)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from ringbridge.domain.calls import CallEvent, CallRecord
+    from ringbridge.domain.calls import CallEvent, CallRecord, SyncFailure
     from ringbridge.domain.contacts import Contact
     from ringbridge.domain.employees import Employee, EmployeeKeyKind, StaffMember
 
@@ -57,6 +57,9 @@ class CallStore(Protocol):
 
     def save(self, record: CallRecord, expected_version: int) -> bool:
         """Write ``record`` if nobody wrote it since ``expected_version``; False otherwise."""
+
+    def record_sync_failure(self, call_id: str, failure: SyncFailure) -> None:
+        """Put ``failure`` on the call (replacing an earlier one of the same step), with a versioned write."""
 
 
 class CallQueue(Protocol):

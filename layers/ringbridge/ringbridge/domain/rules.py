@@ -18,6 +18,13 @@ class CardCallTypes(StrEnum):
     BOTH = "both"
 
 
+class UtmAttribution(StrEnum):
+    """P8: which call's UTM tags a known contact keeps."""
+
+    FIRST_TOUCH = "first_touch"  # the first call that brought tags; later calls never replace them
+    LAST_TOUCH = "last_touch"  # every call with tags replaces them
+
+
 class SyncRules(BaseModel):
     """The installation's choices (P7, F1-F4, T1); each rule can be switched off."""
 
@@ -33,3 +40,4 @@ class SyncRules(BaseModel):
     callback_tasks: bool = True  # T1
     default_task_employee_id: str | None = None
     callback_due_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    utm_attribution: UtmAttribution = UtmAttribution.FIRST_TOUCH  # P8

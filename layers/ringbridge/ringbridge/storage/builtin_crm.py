@@ -71,6 +71,22 @@ class BuiltinCrm:
             phone=phone,
             name=item.get("name"),
             responsible_employee_id=item.get("responsible_employee_id"),
+            has_utm=bool(item.get("utm")),
+        )
+
+    def write_utm(self, contact: CrmContact, utm: Utm, keyword: str | None) -> None:
+        """P8: the contact item takes the call's tags (and keyword)."""
+        values: dict[str, Any] = {":utm": to_item({"v": _utm(utm) or {}})["v"], ":now": {"S": utc_stamp()}}
+        expression = "SET utm = :utm, updated_at = :now"
+        if keyword:
+            expression += ", keyword = :keyword"
+            values[":keyword"] = {"S": keyword}
+        self.dynamodb.update_item(
+            TableName=self.contacts_table,
+            Key={"phone": {"S": contact.phone}},
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(phone)",
+            ExpressionAttributeValues=values,
         )
 
     def create_contact(self, draft: ContactDraft) -> CrmContact:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ringbridge.domain.calls import PARAMETER_NAME, CallEvent, CallRecord, merge
+from ringbridge.domain.calls import PARAMETER_NAME, CallEvent, CallRecord, SyncFailure, merge
 from ringbridge.domain.errors import Conflict
 from ringbridge.observability import logger
 from ringbridge.storage.aws import DynamoStore, from_item, to_item
@@ -18,7 +18,7 @@ MERGE_ATTEMPTS = 5
 def record_to_item(record: CallRecord) -> dict[str, Any]:
     values = record.model_dump(mode="json", exclude_none=True)
     values["utm"] = {key: value for key, value in values.get("utm", {}).items() if value is not None}
-    for empty in ("utm", "extra", "moments"):
+    for empty in ("utm", "extra", "moments", "sync_failures"):
         if not values.get(empty):
             values.pop(empty, None)
     return to_item(values)
@@ -64,6 +64,18 @@ class DynamoCalls(DynamoStore):
     def save(self, record: CallRecord, expected_version: int) -> bool:
         """Write a changed record if nobody wrote it since ``expected_version``."""
         return self._write(record, expected_version)
+
+    def record_sync_failure(self, call_id: str, failure: SyncFailure) -> None:
+        """Put ``failure`` on the call (one entry per step), under the record's version like every other write."""
+        for _ in range(MERGE_ATTEMPTS):
+            current = self.get(call_id)
+            if current is None:
+                return  # the call is gone (expired): nothing to note it on
+            failures = [known for known in current.sync_failures if known.step != failure.step]
+            changed = current.model_copy(update={"sync_failures": [*failures, failure]})
+            if self._write(changed, expected_version=current.version):
+                return
+        raise Conflict(f"call {call_id} is being updated by other events; retry")
 
     def _write(self, record: CallRecord, expected_version: int | None) -> bool:
         new = record.model_copy(update={"version": (expected_version or 0) + 1})

@@ -8,19 +8,56 @@ call from the same number, so:
   decide for a number; the other is retried a moment later (F5 under concurrency);
 - every side effect is remembered in the ledger under the call id, and CRM adapters
   look up before they create, so a repeat creates nothing new.
+
+The work is split in steps, in this order: the contact (found or created), the call
+itself (call history, call log or note line), the card, the call-back task. Each step
+succeeds or fails on its own:
+
+- a step the CRM refuses for good (:class:`CrmRefusal` ``permanent``: a 4xx other than
+  408/409/429, e.g. a funnel that does not exist) is recorded on the call
+  (``sync_failures``), reported to ``on_refused`` (the worker logs and counts it) and
+  skipped; the other steps still run and the message is *not* retried;
+- anything else (the CRM down or throttling, a timeout) is raised, so the message is
+  retried and finally lands in the DLQ; the steps already done are in the ledger and a
+  retry redoes only what is missing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from ringbridge.domain.calls import CallRecord, Direction
-from ringbridge.domain.crm import CardDraft, ContactDraft, CrmContact, CrmPort, TaskDraft, call_summary, card_title
+from ringbridge.domain.calls import CallRecord, Direction, SyncFailure
+from ringbridge.domain.crm import (
+    CardDraft,
+    ContactDraft,
+    CrmContact,
+    CrmPort,
+    CrmRefusal,
+    TaskDraft,
+    call_summary,
+    card_title,
+)
 from ringbridge.domain.employees import Employee, EmployeeKeyKind
 from ringbridge.domain.phones import mask_phone
 from ringbridge.domain.ports import CallStore, EmployeeDirectory, Ledger
-from ringbridge.domain.rules import CardCallTypes, FunnelMode, SyncRules
+from ringbridge.domain.rules import CardCallTypes, FunnelMode, SyncRules, UtmAttribution
+
+T = TypeVar("T")
+
+# The steps of a call's sync, as named in ``sync_failures`` and in the worker's metric.
+STEP_CONTACT = "contact"
+STEP_CALL = "call"
+STEP_CARD = "card"
+STEP_TASK = "task"
+STEP_UTM = "utm"
+STEPS = (STEP_CONTACT, STEP_CALL, STEP_CARD, STEP_TASK, STEP_UTM)
+MAX_REASON = 300
+
+# Told about every refused step (step, reason): the worker logs it and counts it in a metric.
+RefusalHook = Callable[[str, str], None]
 
 LOCK_SECONDS = 60
 
@@ -41,6 +78,53 @@ class SyncOutcome:
     contact_created: bool = False
     card_created: bool = False
     task_created: bool = False
+    refused: list[str] = field(default_factory=list)  # steps the CRM refused for good
+
+
+class _Steps:
+    """Runs each step of one call's sync on its own: a permanent refusal is recorded, not raised."""
+
+    def __init__(
+        self,
+        call: CallRecord,
+        calls: CallStore,
+        ledger: Ledger,
+        now: datetime,
+        outcome: SyncOutcome,
+        on_refused: RefusalHook | None,
+    ) -> None:
+        self._call, self._calls, self._ledger, self._now = call, calls, ledger, now
+        self._outcome, self._on_refused = outcome, on_refused
+
+    def done(self, step: str) -> bool:
+        """Was ``step`` done (or refused for good) by an earlier attempt for this call?"""
+        call_id = self._call.call_id
+        return any(self._ledger.recall(key) is not None for key in (step_key(step, call_id), refused_key(step, call_id)))
+
+    def run(self, step: str, action: Callable[[], T]) -> T | None:
+        try:
+            return action()
+        except CrmRefusal as refusal:
+            if not refusal.permanent:
+                raise
+            reason = str(refusal)[:MAX_REASON]
+        at = self._now.isoformat(timespec="seconds")
+        self._ledger.remember(refused_key(step, self._call.call_id), reason)
+        self._calls.record_sync_failure(self._call.call_id, SyncFailure(step=step, reason=reason, at=at))
+        self._outcome.refused.append(step)
+        if self._on_refused is not None:
+            self._on_refused(step, reason)
+        return None
+
+
+def step_key(step: str, call_id: str) -> str:
+    """The ledger key that says ``step`` is done for this call."""
+    return f"{step}#{call_id}"
+
+
+def refused_key(step: str, call_id: str) -> str:
+    """The ledger key that says the CRM refused ``step`` of this call for good."""
+    return f"refused#{step}#{call_id}"
 
 
 def resolve_manager(call: CallRecord, employees: EmployeeDirectory) -> Employee | None:
@@ -84,6 +168,15 @@ def card_wanted(call: CallRecord, rules: SyncRules) -> bool:
     return call.direction is wanted
 
 
+def utm_wanted(call: CallRecord, contact: CrmContact, rules: SyncRules) -> bool:
+    """P8: does a known contact take this call's UTM tags (a new one got them when created)?"""
+    if not any(call.utm.model_dump().values()):
+        return False
+    if rules.utm_attribution is UtmAttribution.LAST_TOUCH:
+        return True
+    return contact.has_utm is False  # first touch: only a contact known to have none
+
+
 def _responsible(contact: CrmContact, employees: EmployeeDirectory) -> Employee | None:
     if contact.responsible_employee_id:
         return employees.get(contact.responsible_employee_id)
@@ -98,6 +191,7 @@ def sync_call(
     ledger: Ledger,
     rules: SyncRules,
     now: datetime,
+    on_refused: RefusalHook | None = None,
 ) -> SyncOutcome:
     outcome = SyncOutcome(call_id)
     call = calls.get(call_id)
@@ -109,37 +203,53 @@ def sync_call(
         # Contacts and cards depend on how the call ended: wait for the after-call event.
         outcome.state = "waiting_for_end"
         return outcome
+    steps = _Steps(call, calls, ledger, now, outcome, on_refused)
     manager = resolve_manager(call, employees)
     phone = call.other_party
     if phone is None:
-        crm.log_call(call, None, manager)
-        return outcome
-    if synced_before:
-        # A later event (e.g. the recording link, L4): refresh the call in the CRM only.
-        crm.log_call(call, crm.find_contact(phone), manager)
-        outcome.state = "updated"
+        steps.run(STEP_CALL, lambda: crm.log_call(call, None, manager))
         return outcome
 
     lock = number_lock(phone)
     if not ledger.claim(lock, call_id, ttl_seconds=LOCK_SECONDS):
         raise NumberBusy(f"another call from {mask_phone(phone)} is being synced")
     try:
+        if synced_before:
+            # A later event (e.g. the recording link, L4): refresh the call in the CRM only,
+            # under the number's lock (KeyCRM rewrites the buyer's whole note).
+            contact = crm.find_contact(phone)
+            steps.run(STEP_CALL, lambda: crm.log_call(call, contact, manager))
+            outcome.state = "updated"
+            return outcome
         contact = crm.find_contact(phone)
-        if contact is None and should_create_contact(call, rules):
+        if contact is None and should_create_contact(call, rules) and not steps.done(STEP_CONTACT):
             responsible = manager if call.answered or call.direction is Direction.OUTGOING else None
-            contact = crm.create_contact(
-                ContactDraft(
-                    call_id=call_id, phone=phone, name=phone, utm=call.utm, keyword=call.keyword, responsible=responsible
-                )
+            draft = ContactDraft(
+                call_id=call_id, phone=phone, name=phone, utm=call.utm, keyword=call.keyword, responsible=responsible
             )
-            outcome.contact_created = True
-        if contact is not None and card_wanted(call, rules):
-            outcome.card_created = _open_card(
-                call, phone, contact, manager or _responsible(contact, employees), crm, ledger, rules
+            contact = steps.run(STEP_CONTACT, lambda: crm.create_contact(draft))
+            if contact is not None:
+                ledger.remember(step_key(STEP_CONTACT, call_id), contact.crm_id)
+                outcome.contact_created = True
+        # The call itself first: a refused card or task must never cost the call its place in the CRM.
+        if not steps.done(STEP_CALL):
+            steps.run(STEP_CALL, lambda: crm.log_call(call, contact, manager))
+            ledger.remember(step_key(STEP_CALL, call_id), now.isoformat())
+        if contact is not None and card_wanted(call, rules) and not steps.done(STEP_CARD):
+            known = contact
+            created = steps.run(
+                STEP_CARD,
+                lambda: _open_card(call, phone, known, manager or _responsible(known, employees), crm, ledger, rules),
             )
-        if call.direction is Direction.INCOMING and not call.answered and rules.callback_tasks:
-            outcome.task_created = _callback_task(call, phone, contact, crm, employees, ledger, rules, now)
-        crm.log_call(call, contact, manager)
+            outcome.card_created = bool(created)
+        if call.direction is Direction.INCOMING and not call.answered and rules.callback_tasks and not steps.done(STEP_TASK):
+            found = contact
+            created = steps.run(STEP_TASK, lambda: _callback_task(call, phone, found, crm, employees, ledger, rules, now))
+            outcome.task_created = bool(created)
+        if contact is not None and not outcome.contact_created and utm_wanted(call, contact, rules) and not steps.done(STEP_UTM):
+            tagged = contact
+            steps.run(STEP_UTM, lambda: crm.write_utm(tagged, call.utm, call.keyword))
+            ledger.remember(step_key(STEP_UTM, call_id), now.isoformat())
         ledger.remember(f"synced#{call_id}", now.isoformat())
     finally:
         ledger.release(lock, call_id)
@@ -164,18 +274,23 @@ def _open_card(
             return False
     elif crm.find_active_card(phone, contact) is not None:
         return False
-    card = crm.create_card(
-        CardDraft(
-            call_id=call.call_id,
-            phone=phone,
-            contact=contact,
-            funnel_id=rules.funnel_id,
-            title=card_title(contact.name or phone),
-            manager=manager,
-            utm=call.utm,
-            summary=call_summary(call, manager),
-        )
+    draft = CardDraft(
+        call_id=call.call_id,
+        phone=phone,
+        contact=contact,
+        funnel_id=rules.funnel_id,
+        title=card_title(contact.name or phone),
+        manager=manager,
+        utm=call.utm,
+        summary=call_summary(call, manager),
     )
+    try:
+        card = crm.create_card(draft)
+    except CrmRefusal as refusal:
+        if refusal.permanent and rules.funnel_mode is FunnelMode.ONE_TIME:
+            # F2: a card the CRM refused was never opened; the number's one card is still to come.
+            ledger.release(f"card-once#{phone}", call.call_id)
+        raise
     ledger.remember(f"card#{call.call_id}", card.crm_id)
     return True
 
