@@ -59,13 +59,21 @@ typecheck: install
 	$(BIN)/mypy
 	@# Every function is a module named `app`: check them one at a time.
 	@for handler in functions/*/app.py; do echo "mypy $$handler"; $(BIN)/mypy --config-file pyproject.toml $$handler || exit 1; done
-	$(BIN)/mypy --config-file pyproject.toml scripts/pip_audit_gate.py
+	$(BIN)/mypy --config-file pyproject.toml scripts/pip_audit_gate.py scripts/check_bytecode.py
 
 validate: install
 	$(SAM_ENV) $(BIN)/sam validate --lint
 
-build: install
+# The layer and the functions build with BuildMethod: makefile (build/lambda.mk): python3.13 compiles every
+# module to unchecked-hash bytecode, then check_bytecode.py fails the build below 90 % (or without arm64 wheels).
+# sam's build cache keys on each code folder only: a change to build/lambda.mk must clear it.
+.aws-sam/.lambda-mk: build/lambda.mk
+	rm -rf .aws-sam/cache .aws-sam/build
+	mkdir -p .aws-sam && touch $@
+
+build: install .aws-sam/.lambda-mk
 	$(SAM_ENV) $(BIN)/sam build
+	$(BIN)/python scripts/check_bytecode.py .aws-sam/build
 
 pytest: install
 	$(BIN)/python -m pytest
