@@ -18,6 +18,8 @@ TOOLS_STAMP := $(TOOLS_VENV)/.installed-$(shell cat requirements-tools.txt | sha
 $(STAMP): requirements-dev.txt layers/ringbridge/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@# phonenumberslite installs the same phonenumbers package: a full phonenumbers left from before would clash.
+	$(BIN)/python -m pip uninstall --quiet --disable-pip-version-check --yes phonenumbers
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
