@@ -100,5 +100,6 @@ contract-published: install
 clean:
 	rm -rf $(VENV) $(TOOLS_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
-bench: install
-	$(BIN)/python -m tests.bench
+# The cold-start figures run the built layer and functions under python3.13 (tests/bench/coldstart.py).
+bench: install build
+	$(SAM_ENV) $(BIN)/python -m tests.bench
