@@ -18,6 +18,8 @@ TOOLS_STAMP := $(TOOLS_VENV)/.installed-$(shell cat requirements-tools.txt | sha
 $(STAMP): requirements-dev.txt layers/ringbridge/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@# phonenumberslite installs the same phonenumbers package: a full phonenumbers left from before would clash.
+	$(BIN)/python -m pip uninstall --quiet --disable-pip-version-check --yes phonenumbers
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
@@ -59,13 +61,21 @@ typecheck: install
 	$(BIN)/mypy
 	@# Every function is a module named `app`: check them one at a time.
 	@for handler in functions/*/app.py; do echo "mypy $$handler"; $(BIN)/mypy --config-file pyproject.toml $$handler || exit 1; done
-	$(BIN)/mypy --config-file pyproject.toml scripts/pip_audit_gate.py
+	$(BIN)/mypy --config-file pyproject.toml scripts/pip_audit_gate.py scripts/check_bytecode.py
 
 validate: install
 	$(SAM_ENV) $(BIN)/sam validate --lint
 
-build: install
+# The layer and the functions build with BuildMethod: makefile (build/lambda.mk): python3.13 compiles every
+# module to unchecked-hash bytecode, then check_bytecode.py fails the build below 90 % (or without arm64 wheels).
+# sam's build cache keys on each code folder only: a change to build/lambda.mk must clear it.
+.aws-sam/.lambda-mk: build/lambda.mk
+	rm -rf .aws-sam/cache .aws-sam/build
+	mkdir -p .aws-sam && touch $@
+
+build: install .aws-sam/.lambda-mk
 	$(SAM_ENV) $(BIN)/sam build
+	$(BIN)/python scripts/check_bytecode.py .aws-sam/build
 
 pytest: install
 	$(BIN)/python -m pytest
@@ -90,5 +100,6 @@ contract-published: install
 clean:
 	rm -rf $(VENV) $(TOOLS_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
-bench: install
-	$(BIN)/python -m tests.bench
+# The cold-start figures run the built layer and functions under python3.13 (tests/bench/coldstart.py).
+bench: install build
+	$(SAM_ENV) $(BIN)/python -m tests.bench

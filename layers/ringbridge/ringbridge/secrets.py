@@ -18,6 +18,11 @@ def _provider() -> Any:
     return SSMProvider(boto_config=config)
 
 
+def secrets_client() -> None:
+    """Create the SSM client now (Lambda's init phase) so the first request only makes the call."""
+    _provider()  # Powertools' provider creates its boto3 client when it is made
+
+
 def get_secret(parameter_name: str) -> str:
     """The decrypted value, cached per container for five minutes."""
     value = _provider().get(parameter_name, decrypt=True, max_age=SECRET_CACHE_SECONDS)

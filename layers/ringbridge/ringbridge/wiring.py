@@ -52,9 +52,33 @@ def use(chosen: Settings) -> None:
     _chosen.append(chosen)
 
 
+# The AWS clients each function's requests use, created in Lambda's init phase (full CPU, before the
+# first request) instead of on the first request. Creating a client makes no network call.
+_INIT_CLIENTS: dict[str, tuple[str, ...]] = {
+    "routing": ("dynamodb-routing", "ssm"),
+    "call_events": ("dynamodb", "sqs", "ssm"),
+    "recordings": ("dynamodb", "sqs", "ssm"),
+    "crm_sync": ("dynamodb", "sqs", "ssm"),
+    "crm_api": ("dynamodb", "ssm"),
+    "admin": ("dynamodb", "ssm"),
+}
+
+
 def init(function: str) -> Settings:
-    """Called by each handler at import (Lambda's init phase): fail now if a setting it needs is missing."""
-    return settings().require(function)
+    """Called by each handler at import (Lambda's init phase): fail now if a setting it needs is missing,
+    and create the function's AWS clients now rather than on its first request."""
+    config = settings().require(function)
+    from ringbridge.secrets import secrets_client
+    from ringbridge.storage.aws import client
+
+    for name in _INIT_CLIENTS.get(function, ()):
+        if name == "dynamodb-routing":
+            client("dynamodb", config.routing_store_timeout_ms)
+        elif name == "ssm":
+            secrets_client()
+        else:
+            client(name)
+    return config
 
 
 # ---------------------------------------------------------------- stores
