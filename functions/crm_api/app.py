@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_routes import assets, calls, cards, contacts, outgoing
+from crm_routes import assets, calls, cards, contacts, outgoing, tasks
 
 from ringbridge import wiring
 from ringbridge.observability import lambda_entry
@@ -17,7 +17,7 @@ from ringbridge.web import api_key_auth, new_resolver
 
 wiring.init("crm_api")
 app = new_resolver(auth=api_key_auth)
-for routes in (calls, contacts, cards, outgoing, assets):
+for routes in (calls, contacts, cards, tasks, outgoing, assets):
     app.include_router(routes.router)
 
 

@@ -14,6 +14,7 @@ class FakeCrm:
         self.tasks: list[CrmTask] = []
         self.logged: dict[str, tuple[CallRecord, CrmContact | None, Employee | None]] = {}
         self.fail = False
+        self.closed_by: dict[str, str] = {}
 
     def _maybe_fail(self) -> None:
         if self.fail:
@@ -52,6 +53,14 @@ class FakeCrm:
         task = CrmTask(crm_id=f"task-{draft.call_id}", phone=draft.phone)
         self.tasks.append(task)
         return task
+
+    def close_callback(self, phone: str, call: CallRecord) -> str | None:
+        task = self.find_open_task(phone)
+        if task is None:
+            return None
+        self.tasks = [t.model_copy(update={"open": False}) if t.crm_id == task.crm_id else t for t in self.tasks]
+        self.closed_by[task.crm_id] = call.call_id
+        return task.crm_id
 
     def log_call(self, call: CallRecord, contact: CrmContact | None, manager: Employee | None) -> None:
         self._maybe_fail()

@@ -40,7 +40,15 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "api_clients_table",
         "admin_token_param",
     ),
-    "crm_api": ("contacts_table", "sip_mappings_table", "calls_table", "cards_table", "dedup_table", "api_clients_table"),
+    "crm_api": (
+        "contacts_table",
+        "sip_mappings_table",
+        "calls_table",
+        "cards_table",
+        "tasks_table",
+        "dedup_table",
+        "api_clients_table",
+    ),
 }
 
 

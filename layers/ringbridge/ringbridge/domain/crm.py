@@ -107,6 +107,12 @@ class CrmPort(Protocol):
     def log_call(self, call: CallRecord, contact: CrmContact | None, manager: Employee | None) -> None:
         """Put the call in the CRM's call history (L1, L2, L4); repeating it updates, never duplicates."""
 
+    def close_callback(self, phone: str, call: CallRecord) -> str | None:
+        """T1: close the number's open call-back task if it is for a missed call before ``call``; its id, or None.
+
+        ``call`` is one the rules say closes call-backs (``rules.closes_callback``); repeating it changes nothing.
+        """
+
 
 # ---------------------------------------------------------------- the call note (the one owner of its format)
 CALL_NOTE_PREFIX = "Ringostat call "

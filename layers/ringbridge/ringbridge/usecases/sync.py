@@ -20,7 +20,7 @@ from ringbridge.domain.crm import CardDraft, ContactDraft, CrmContact, CrmPort, 
 from ringbridge.domain.employees import Employee, EmployeeKeyKind
 from ringbridge.domain.phones import mask_phone
 from ringbridge.domain.ports import CallStore, EmployeeDirectory, Ledger
-from ringbridge.domain.rules import CardCallTypes, FunnelMode, SyncRules
+from ringbridge.domain.rules import CardCallTypes, FunnelMode, SyncRules, closes_callback
 
 LOCK_SECONDS = 60
 
@@ -132,6 +132,8 @@ def sync_call(
             )
         if call.direction is Direction.INCOMING and not call.answered and rules.callback_tasks:
             outcome.task_created = _callback_task(call, phone, contact, crm, employees, ledger, rules, now)
+        if closes_callback(call, rules):
+            crm.close_callback(phone, call)  # T1: the call-back happened
         crm.log_call(call, contact, manager)
         ledger.remember(f"synced#{call_id}", now.isoformat())
     finally:
