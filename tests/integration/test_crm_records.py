@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import AwsStack
+from tests.integration.conftest import WEBHOOK_TOKEN, AwsStack
 from tests.integration.crm_api_helpers import Api, operations
 from tests.integration.pipeline_helpers import ANNA, CLIENT, after_call, send, set_rules
 
@@ -183,3 +183,83 @@ def test_t1_call_back_to_a_number_without_contact_closes_its_task(aws: AwsStack,
     send(aws, after_call("missed-2", "in", False, started_at="2026-11-24 09:00:00"))
     aws.drain()
     assert len(api("GET", "/tasks", query_string={"phone": CLIENT, "status": "open"}).json["tasks"]) == 1
+
+
+# ---------------------------------------------------------------- S1, R2: contacts listed, renamed, handed over
+def test_s1_contacts_listed_by_name_or_number_prefix_and_manager_with_queries_only(aws: AwsStack, api: Api) -> None:
+    aws.admin("PUT", "/admin/employees/anna", json=ANNA)
+    for phone, name, manager in (
+        ("+48221234567", "Łukasz Kowalski", "anna"),
+        ("+48221234568", "Hurtownia Kowalska", None),
+        ("+48601234567", "Ärzte Berlin", None),
+        ("+48601234568", "biuro", "anna"),
+    ):
+        body = {"name": name, **({"responsible_employee_id": manager} if manager else {})}
+        assert aws.admin("PUT", f"/admin/contacts/{phone}", json=body).status_code == 200
+    seen = operations(aws)
+
+    def names(**query: str) -> list[str]:
+        response = api("GET", "/contacts", query_string=query)
+        assert response.status_code == 200, response.json
+        return [contact["name"] for contact in response.json["contacts"]]
+
+    assert names() == ["Ärzte Berlin", "biuro", "Hurtownia Kowalska", "Łukasz Kowalski"]
+    assert names(q="arz") == ["Ärzte Berlin"]  # case and accents ignored
+    assert names(q="HURT") == ["Hurtownia Kowalska"]
+    assert names(q="0 22 123") == ["Hurtownia Kowalska", "Łukasz Kowalski"]  # a number prefix, any format
+    assert names(q="+48601") == ["Ärzte Berlin", "biuro"]
+    assert names(manager="anna") == ["biuro", "Łukasz Kowalski"]
+    assert names(q="zz") == []
+    first = api("GET", "/contacts", query_string={"limit": "3"}).json
+    rest = api("GET", "/contacts", query_string={"limit": "3", "cursor": first["next_cursor"]}).json
+    assert [c["name"] for c in first["contacts"] + rest["contacts"]] == names() and rest["next_cursor"] is None
+    assert api("GET", "/contacts", query_string={"q": "b", "cursor": first["next_cursor"]}).status_code == 400
+    assert {op for op, _ in seen} == {"Query"}
+    assert api("GET", "/contacts", query_string={"phone": CLIENT, "q": "x"}).status_code == 400
+    assert api("GET", "/contacts", query_string={"colour": "red"}).status_code == 400
+
+
+def test_r2_contact_renamed_and_handed_over_routes_to_the_new_manager_at_once(aws: AwsStack, api: Api) -> None:
+    aws.admin("PUT", "/admin/employees/anna", json=ANNA)
+    aws.admin("PUT", "/admin/employees/piotr", json={"name": "Piotr", "sip_accounts": ["company_piotr"]})
+    created = api("POST", "/contacts", json={"phone": CLIENT, "name": "Biuro", "responsible_employee_id": "anna"}).json
+    path = f"/contacts/{created['contact_id']}"
+    moved = api("PATCH", path, json={"responsible_employee_id": "piotr"})
+    assert moved.status_code == 200, moved.json
+    assert (moved.json["name"], moved.json["manager_name"]) == ("Biuro", "Piotr")
+    ping = aws.http.post("/ringostat/routing", query_string={"token": WEBHOOK_TOKEN}, json={"from": CLIENT})
+    assert ping.json == {"dst_phone": "company_piotr"}
+    renamed = api("PATCH", path, json={"name": "Biuro Nowak"})
+    assert (renamed.json["name"], renamed.json["responsible_employee_id"]) == ("Biuro Nowak", "piotr")
+    assert [c["name"] for c in api("GET", "/contacts", query_string={"q": "biuro n"}).json["contacts"]] == ["Biuro Nowak"]
+    assert api("PATCH", path, json={"responsible_employee_id": "ghost"}).status_code == 422
+    assert api("PATCH", "/contacts/nobody", json={"name": "X"}).status_code == 404
+    assert api("PATCH", path, json={"colour": "red"}).status_code == 400
+
+
+# ---------------------------------------------------------------- L1, T1: statistics from the by_day index
+def test_l1_t1_stats_are_one_query_per_day_and_config_names_the_time_zone(aws: AwsStack, api: Api) -> None:
+    from ringbridge.domain.calls import CallStatus, Direction
+    from tests.integration.crm_api_helpers import call, seed_calls
+
+    seed_calls(
+        aws.environment["CALLS_TABLE"],
+        [
+            call("m1", "2026-11-16T09:00:00Z", status=CallStatus.MISSED),
+            call("o1", "2026-11-16T09:30:00Z", direction=Direction.OUTGOING, manager="anna"),  # 45 s of talk
+            call("m2", "2026-11-18T09:00:00Z", phone=OTHER, status=CallStatus.MISSED),
+        ],
+    )
+    seen = operations(aws)
+    response = api("GET", "/stats", query_string={"from": "2026-11-16", "to": "2026-11-22"})
+    assert response.status_code == 200, response.json
+    stats = response.json
+    assert stats["total"]["calls"] == 3 and stats["total"]["callback_median_seconds"] == 1800
+    assert stats["missed_not_called_back"]["count"] == 1
+    assert [m["employee_id"] for m in stats["managers"]] == ["anna"]
+    assert len(stats["per_day"]) == 7
+    assert seen == [("Query", aws.environment["CALLS_TABLE"])] * 7  # one per day of the range, never a Scan
+    assert api("GET", "/stats", query_string={"from": "2026-01-01", "to": "2026-03-01"}).status_code == 400
+    assert api("GET", "/stats", query_string={"from": "2026-11-22", "to": "2026-11-16"}).status_code == 400
+    assert api("GET", "/stats", query_string={"from": "yesterday"}).status_code == 400
+    assert api("GET", "/config").json == {"timezone": "Europe/Warsaw", "crm": "builtin"}

@@ -121,6 +121,14 @@ def scenario(aws: AwsStack, api: Api) -> list[tuple[str, str, int, Any]]:
     record("GET", "/admin/contacts/{phone}/cards", aws.admin("GET", "/admin/contacts/+48601555001/cards"))
     record("GET", "/admin/contacts/{phone}/tasks", aws.admin("GET", "/admin/contacts/+48601555001/tasks"))
     record("GET", "/cards", api("GET", "/cards"))
+    record("GET", "/stats", api("GET", "/stats", query_string={"from": "2024-05-01", "to": "2024-05-02"}))
+    record("GET", "/stats", api("GET", "/stats", query_string={"from": "2024-05-01", "to": "2024-07-01"}))
+    record("GET", "/config", api("GET", "/config"))
+    record("GET", "/contacts", api("GET", "/contacts", query_string={"q": "bi", "limit": "1"}))
+    contact_id = api("GET", "/contacts", query_string={"phone": PHONE}).json["contact_id"]
+    record("PATCH", "/contacts/{contact_id}", api("PATCH", f"/contacts/{contact_id}", json={"name": "Biuro 2"}))
+    record("PATCH", "/contacts/{contact_id}", api("PATCH", "/contacts/nobody", json={"name": "X"}))
+    record("PATCH", "/contacts/{contact_id}", api("PATCH", f"/contacts/{contact_id}", json={"responsible_employee_id": "x"}))
     record("GET", "/cards", api("GET", "/cards", query_string={"status": "nope"}))
     card = api("GET", "/cards", query_string={"phone": "+48601555001"}).json["cards"][0]["card_id"]
     record("PATCH", "/cards/{card_id}", api("PATCH", f"/cards/{card}", json={"status": "won"}))

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ringbridge.domain.call_history import MAX_CURSOR_LENGTH, _identifier, _limit, _one_value, _time
+from ringbridge.domain.call_history import (
+    _TIME_FORMAT,
+    DEFAULT_RANGE_DAYS,
+    MAX_CURSOR_LENGTH,
+    MAX_RANGE_DAYS,
+    _identifier,
+    _limit,
+    _one_value,
+    _time,
+)
 from ringbridge.domain.errors import InvalidInput
 from ringbridge.domain.phones import normalize_phone
 
@@ -178,3 +187,15 @@ def number_prefixes(q: str, country_code: str) -> list[str] | None:
         return ["+" + digits[2:]]
     national = "+" + country_code + digits.lstrip("0")
     return sorted({"+" + digits, national})
+
+
+def parse_stats_range(params: dict[str, str], now: datetime | None = None) -> tuple[str, str]:
+    """``from``/``to`` of ``GET /stats`` as UTC stamps: by default the last 7 days, at most 31 days."""
+    values = _check(params, ("from", "to"))
+    end = _time("to", values["to"], end_of_day=True) if values["to"] else (now or datetime.now(UTC)).replace(microsecond=0)
+    start = _time("from", values["from"], end_of_day=False) if values["from"] else end - timedelta(days=DEFAULT_RANGE_DAYS)
+    if start > end:
+        raise InvalidInput("invalid field 'from': later than 'to'")
+    if end - start > timedelta(days=MAX_RANGE_DAYS):
+        raise InvalidInput(f"invalid field 'from': at most {MAX_RANGE_DAYS} days")
+    return start.strftime(_TIME_FORMAT), end.strftime(_TIME_FORMAT)
