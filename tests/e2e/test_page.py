@@ -25,6 +25,11 @@ SCREENSHOT = Path("/tmp/ringbridge-call-history.png")
 ARTIFACTS = ROOT / ".artifacts" / "page"
 TABS = ("calls", "missed", "contacts", "cards", "tasks", "stats")
 WORK_PHONE = "+48221110088"
+BACK_PHONE = "+48221110099"
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_l1_l2_page_lists_calls_with_players_in_headless_chromium(local_stack: RunningStack) -> None:
@@ -89,7 +94,7 @@ def _browser(playwright: Any) -> Any:
 
 def _seed_workbench(stack: RunningStack, key: str) -> None:
     """A contact with an open card, a missed call and its open call-back task, an answered call."""
-    from ringbridge.domain.calls import CallStatus
+    from ringbridge.domain.calls import CallStatus, Direction
     from ringbridge.domain.crm import CrmContact, TaskDraft
     from ringbridge.storage.builtin_crm import BuiltinCrm
 
@@ -111,6 +116,15 @@ def _seed_workbench(stack: RunningStack, key: str) -> None:
                 "work-miss", (now - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ"), phone=WORK_PHONE, status=CallStatus.MISSED
             ),
             call("work-talk", (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"), phone=WORK_PHONE, manager="anna"),
+            # another number, missed and called back 40 minutes later: the call-back chart has a bar
+            call("work-miss-2", stamp(now - timedelta(hours=5)), phone=BACK_PHONE, status=CallStatus.MISSED),
+            call(
+                "work-back-2",
+                stamp(now - timedelta(hours=5) + timedelta(minutes=40)),
+                phone=BACK_PHONE,
+                direction=Direction.OUTGOING,
+                manager="anna",
+            ),
         ],
         dynamodb,
     )
@@ -183,6 +197,7 @@ def test_f2_t1_s1_page_tabs_filters_win_a_card_and_finish_a_task(local_stack: Ru
 
             page.click("a[data-tab=stats]")
             page.wait_for_selector("#chart-days svg rect", timeout=10_000)
+            page.wait_for_selector("#chart-callbacks svg rect", timeout=10_000)
             assert page.locator("#stats-tiles .tile").count() == 5
             written = _screenshots(page, "page")
         finally:

@@ -187,3 +187,48 @@ class BuiltinRecords(BuiltinCrm):
         except self.dynamodb.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    # ------------------------------------------------------------------ items written before the listings existed
+    def backfill_listing_keys(self) -> tuple[int, int]:
+        """Give old contacts their ``by_name`` keys and old cards a ``status``; (contacts, cards) changed.
+
+        An operator's one-off (``python -m ringbridge.cli backfill``), the one place that Scans: it reads
+        each table once, and writes only the items that lack the attributes, conditionally.
+        """
+        contacts = cards = 0
+        for item in self._scan(self.contacts_table, "attribute_not_exists(name_key)"):
+            name = str(item.get("name") or item["phone"])
+            values = {":list": {"S": CONTACTS_LIST_KEY}, ":name": {"S": name_key(name)}}
+            contacts += self._fill(
+                self.contacts_table, "phone", item["phone"], "list_key = :list, name_key = :name", values, "name_key"
+            )
+        for item in self._scan(self.cards_table, "attribute_not_exists(#status)", {"#status": "status"}):
+            status = "open" if item.get("active") else "won"
+            cards += self._fill(
+                self.cards_table, "card_id", item["card_id"], "#status = :status", {":status": {"S": status}}, "#status"
+            )
+        return contacts, cards
+
+    def _scan(self, table: str, condition: str, names: dict[str, str] | None = None) -> Any:
+        request: dict[str, Any] = {"TableName": table, "FilterExpression": condition}
+        if names:
+            request["ExpressionAttributeNames"] = names
+        for response in self.dynamodb.get_paginator("scan").paginate(**request):
+            yield from (from_item(item) for item in response.get("Items", []))
+
+    def _fill(self, table: str, key: str, value: str, sets: str, values: dict[str, Any], missing: str) -> int:
+        names = {"#status": "status"} if "#status" in sets else None
+        request: dict[str, Any] = {
+            "TableName": table,
+            "Key": {key: {"S": value}},
+            "UpdateExpression": "SET " + sets,
+            "ConditionExpression": f"attribute_exists({key}) AND attribute_not_exists({missing})",
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            request["ExpressionAttributeNames"] = names
+        try:
+            self.dynamodb.update_item(**request)
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            return 0  # written meanwhile by the application: it is right already
+        return 1
