@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm_routes import assets, calls, cards, contacts, outgoing
+from crm_routes import assets, calls, cards, contacts, outgoing, stats, tasks
 
 from ringbridge import wiring
 from ringbridge.observability import lambda_entry
-from ringbridge.web import api_key_auth, new_resolver
+from ringbridge.web import new_resolver
 
 wiring.init("crm_api")
-app = new_resolver(auth=api_key_auth)
-for routes in (calls, contacts, cards, outgoing, assets):
+app = new_resolver(auth=assets.page_or_api_key_auth)
+for routes in (calls, contacts, cards, tasks, stats, outgoing, assets):
     app.include_router(routes.router)
 
 

@@ -120,6 +120,24 @@ def scenario(aws: AwsStack, api: Api) -> list[tuple[str, str, int, Any]]:
     record("GET", "/admin/calls/{call_id}", aws.admin("GET", "/admin/calls/nope"))
     record("GET", "/admin/contacts/{phone}/cards", aws.admin("GET", "/admin/contacts/+48601555001/cards"))
     record("GET", "/admin/contacts/{phone}/tasks", aws.admin("GET", "/admin/contacts/+48601555001/tasks"))
+    record("GET", "/cards", api("GET", "/cards"))
+    record("GET", "/stats", api("GET", "/stats", query_string={"from": "2024-05-01", "to": "2024-05-02"}))
+    record("GET", "/stats", api("GET", "/stats", query_string={"from": "2024-05-01", "to": "2024-07-01"}))
+    record("GET", "/config", api("GET", "/config"))
+    record("GET", "/contacts", api("GET", "/contacts", query_string={"q": "bi", "limit": "1"}))
+    contact_id = api("GET", "/contacts", query_string={"phone": PHONE}).json["contact_id"]
+    record("PATCH", "/contacts/{contact_id}", api("PATCH", f"/contacts/{contact_id}", json={"name": "Biuro 2"}))
+    record("PATCH", "/contacts/{contact_id}", api("PATCH", "/contacts/nobody", json={"name": "X"}))
+    record("PATCH", "/contacts/{contact_id}", api("PATCH", f"/contacts/{contact_id}", json={"responsible_employee_id": "x"}))
+    record("GET", "/cards", api("GET", "/cards", query_string={"status": "nope"}))
+    card = api("GET", "/cards", query_string={"phone": "+48601555001"}).json["cards"][0]["card_id"]
+    record("PATCH", "/cards/{card_id}", api("PATCH", f"/cards/{card}", json={"status": "won"}))
+    record("PATCH", "/cards/{card_id}", api("PATCH", f"/cards/{card}", json={"status": "won"}, headers={"If-Match": '"0"'}))
+    record("PATCH", "/cards/{card_id}", api("PATCH", f"/cards/{card}", json={"status": "lost"}, headers={"If-Match": '"0"'}))
+    record("PATCH", "/cards/{card_id}", api("PATCH", "/cards/none", json={"status": "lost"}, headers={"If-Match": '"0"'}))
+    record("GET", "/tasks", api("GET", "/tasks", query_string={"status": "open"}))
+    task = api("GET", "/tasks", query_string={"phone": "+48601555001"}).json["tasks"][0]["task_id"]
+    record("PATCH", "/tasks/{task_id}", api("PATCH", f"/tasks/{task}", json={"status": "done"}, headers={"If-Match": "*"}))
     return answers
 
 
@@ -132,6 +150,8 @@ def test_real_answers_match_the_document(aws: AwsStack, api: Api) -> None:
         check(doc, method, path, status, body)
 
 
-@pytest.mark.parametrize("path", ["/calls/{call_id}"])
-def test_etag_header_is_documented(path: str) -> None:
-    assert "ETag" in document()["paths"][path]["get"]["responses"]["200"]["headers"]
+@pytest.mark.parametrize(
+    ("path", "method"), [("/calls/{call_id}", "get"), ("/cards/{card_id}", "patch"), ("/tasks/{task_id}", "patch")]
+)
+def test_etag_header_is_documented(path: str, method: str) -> None:
+    assert "ETag" in document()["paths"][path][method]["responses"]["200"]["headers"]

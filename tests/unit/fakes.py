@@ -27,6 +27,7 @@ class FakeCrm:
         self.broken: dict[str, Exception] = {}
         self.calls_made: list[str] = []
         self.utm: dict[str, Utm] = {}
+        self.closed_by: dict[str, str] = {}
 
     def _maybe_fail(self, method: str = "") -> None:
         self.calls_made.append(method)
@@ -76,6 +77,14 @@ class FakeCrm:
         self._maybe_fail("write_utm")
         self.utm[contact.phone] = utm
         self.contacts[contact.phone] = contact.model_copy(update={"has_utm": True})
+
+    def close_callback(self, phone: str, call: CallRecord) -> str | None:
+        task = self.find_open_task(phone)
+        if task is None:
+            return None
+        self.tasks = [t.model_copy(update={"open": False}) if t.crm_id == task.crm_id else t for t in self.tasks]
+        self.closed_by[task.crm_id] = call.call_id
+        return task.crm_id
 
     def log_call(self, call: CallRecord, contact: CrmContact | None, manager: Employee | None) -> None:
         self._maybe_fail("log_call")

@@ -26,3 +26,11 @@ def call_id_of(raw: str) -> str:
     if not re.match(CALL_ID_PATTERN, call_id):
         raise InvalidInput("invalid field 'call_id': letters, digits and _.:- only, at most 128")
     return call_id
+
+
+def record_id_of(field: str, raw: str) -> str:
+    """A card's or task's id from the path (``card-<call id>``, ``task-<call id>``)."""
+    record_id = unquote(raw)
+    if not re.fullmatch(r"[A-Za-z0-9_.:\-]{1,160}", record_id):
+        raise InvalidInput(f"invalid field '{field}': letters, digits and _.:- only, at most 160")
+    return record_id

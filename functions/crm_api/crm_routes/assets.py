@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from ringbridge.web import HttpResponse, new_router
+from ringbridge.web import HttpResponse, api_key_auth, new_router
 
 HERE = Path(__file__).resolve().parent.parent
 PAGE_HEADERS = {
@@ -36,3 +37,17 @@ def openapi_document() -> HttpResponse:
 @router.get("/")
 def page() -> HttpResponse:
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=_asset("page.html"), headers=PAGE_HEADERS)
+
+
+def page_or_api_key_auth(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> HttpResponse:
+    """``api_key_auth``; a browser refused on the page itself gets the page (its sign-in form), still a 401.
+
+    The page holds no data (every list it shows is a call with the key), so showing it to anyone
+    costs nothing; a program (no ``Accept: text/html``) keeps the JSON refusal.
+    """
+    response = api_key_auth(app, next_middleware)
+    event = app.current_event
+    wants_page = event.path == "/" and "text/html" in (event.headers.get("accept") or "")
+    if response.status_code == 401 and event.http_method == "GET" and wants_page:
+        return Response(status_code=401, content_type="text/html; charset=utf-8", body=_asset("page.html"), headers=PAGE_HEADERS)
+    return response

@@ -1,16 +1,18 @@
-"""Funnel cards opened from the call window (X3, F3, F5)."""
+"""Funnel cards: opened from the call window (X3, F3, F5), listed, won, lost or reopened (F2, F3)."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from crm_routes import phone_field
+from crm_routes import phone_field, record_id_of
 from ringbridge import wiring
 from ringbridge.domain.calls import CALL_ID_PATTERN
+from ringbridge.domain.crm_lists import CardChange, parse_card_query
 from ringbridge.domain.phones import mask_phone
 from ringbridge.observability import logger
-from ringbridge.usecases import call_window
-from ringbridge.web import HttpResponse, error_response, json_body, json_response, new_router
+from ringbridge.usecases import call_window, lifecycle
+from ringbridge.web import HttpResponse, error_response, json_body, json_response, new_router, with_etag
+from ringbridge.web.views import card_view, parse_if_match
 
 router = new_router()
 
@@ -55,3 +57,23 @@ def create_card() -> HttpResponse:
             "active": True,
         },
     )
+
+
+@router.get("/cards")
+def list_cards() -> HttpResponse:
+    """Cards by number, contact, manager or status, newest first; Queries only (see storage/builtin_records.py)."""
+    query = parse_card_query(router.current_event.query_string_parameters or {}, wiring.settings().default_country)
+    cards, cursor = wiring.builtin_store().list_cards(query)
+    return json_response(200, {"cards": [card_view(card) for card in cards], "next_cursor": cursor})
+
+
+@router.patch("/cards/<card_id>")
+def patch_card(card_id: str) -> HttpResponse:
+    """Won, lost or open again, and/or another manager; ``If-Match`` names the version read (F2, F3)."""
+    identifier = record_id_of("card_id", card_id)
+    expected = parse_if_match(router.current_event.headers.get("if-match"), "the card (its version)")
+    change = CardChange.model_validate(json_body(router))
+    store = wiring.builtin_store()
+    card = lifecycle.change_card(identifier, change, expected, store, wiring.employees(), wiring.ledger())
+    logger.info("card changed", extra={"card_id": identifier, "status": card.get("status")})
+    return with_etag(json_response(200, card_view(card)), int(card.get("version", 0)))

@@ -98,6 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = Settings.from_env()
     parser.add_argument("--sip-mappings-table", default=config.sip_mappings_table)
     parser.add_argument("--contacts-table", default=config.contacts_table)
+    parser.add_argument("--cards-table", default=config.cards_table)
     parser.add_argument("--default-country", default=config.default_country)
     parser.add_argument("--call-queue-url", default=config.call_queue_url)
     parser.add_argument("--dlq-url", default=config.call_dlq_url)
@@ -117,12 +118,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     which = replay_parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="every message")
     which.add_argument("message_ids", nargs="*", default=[], metavar="MESSAGE_ID")
+    commands.add_parser(
+        "backfill", help="give contacts and cards written before the listings their index keys (reads both tables once)"
+    )
     args = parser.parse_args(argv)
     wiring.use(
         config.model_copy(
             update={
                 "sip_mappings_table": args.sip_mappings_table,
                 "contacts_table": args.contacts_table,
+                "cards_table": args.cards_table,
                 "default_country": args.default_country,
                 "call_queue_url": args.call_queue_url,
                 "call_dlq_url": args.dlq_url,
@@ -132,6 +137,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "dlq":
         return _dlq(parser, args)
+    if args.command == "backfill":
+        if not args.contacts_table or not args.cards_table:
+            parser.error("name the tables with --contacts-table/--cards-table or CONTACTS_TABLE/CARDS_TABLE")
+        contacts, cards = wiring.builtin_store().backfill_listing_keys()
+        print(f"backfilled {contacts} contact(s), {cards} card(s)")
+        return 0
     return _employees(parser, args)
 
 

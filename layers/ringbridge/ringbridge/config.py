@@ -41,7 +41,15 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "admin_token_param",
     ),
     "reconcile": ("calls_table", "dedup_table", "call_queue_url", "admin_token_param", "ringostat_auth_key_param"),
-    "crm_api": ("contacts_table", "sip_mappings_table", "calls_table", "cards_table", "dedup_table", "api_clients_table"),
+    "crm_api": (
+        "contacts_table",
+        "sip_mappings_table",
+        "calls_table",
+        "cards_table",
+        "tasks_table",
+        "dedup_table",
+        "api_clients_table",
+    ),
 }
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ringbridge.domain.crm import CrmPort
     from ringbridge.ringostat.client import RingostatClient
     from ringbridge.storage.api_clients import DynamoApiClients
-    from ringbridge.storage.builtin_crm import BuiltinCrm
+    from ringbridge.storage.builtin_records import BuiltinRecords
     from ringbridge.storage.call_history import DynamoCallHistory
     from ringbridge.storage.calls import DynamoCalls
     from ringbridge.storage.contacts import DynamoContacts, DynamoRouteLookup
@@ -131,11 +131,13 @@ def api_clients() -> DynamoApiClients:
     return DynamoApiClients(settings().api_clients_table)
 
 
-def builtin_store() -> BuiltinCrm:
-    from ringbridge.storage.builtin_crm import BuiltinCrm
+def builtin_store() -> BuiltinRecords:
+    from ringbridge.storage.builtin_records import BuiltinRecords
 
     config = settings()
-    return BuiltinCrm(config.contacts_table, config.cards_table, config.tasks_table, config.calls_table)
+    return BuiltinRecords(
+        config.contacts_table, config.cards_table, config.tasks_table, config.calls_table, country=config.default_country
+    )
 
 
 # ---------------------------------------------------------------- outside services

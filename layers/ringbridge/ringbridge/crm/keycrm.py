@@ -281,6 +281,10 @@ class KeyCrmAdapter:
 
     # Tasks (T1): the "next contact" reminder of a card
 
+    def close_callback(self, phone: str, call: CallRecord) -> str | None:
+        """T1's closing call-back: not done in KeyCRM yet (a person closes the reminder there)."""
+        return None
+
     def find_open_task(self, phone: str) -> CrmTask | None:
         contact = self.find_contact(phone)
         if contact is None:

@@ -337,6 +337,10 @@ class NetHuntAdapter:
 
     # Tasks (T1)
 
+    def close_callback(self, phone: str, call: CallRecord) -> str | None:
+        """T1's closing call-back: not done in NetHunt yet (a person closes the reminder there)."""
+        return None
+
     def find_open_task(self, phone: str) -> CrmTask | None:
         if not self._config.tasks_folder_id:
             return None  # comments cannot be closed; the pipeline's ledger keeps one per call

@@ -130,6 +130,12 @@ class CrmPort(Protocol):
     def write_utm(self, contact: CrmContact, utm: Utm, keyword: str | None) -> None:
         """P8: put the call's UTM tags (and keyword) on a known contact, replacing the ones it has."""
 
+    def close_callback(self, phone: str, call: CallRecord) -> str | None:
+        """T1: close the number's open call-back task if it is for a missed call before ``call``; its id, or None.
+
+        ``call`` is one the rules say closes call-backs (``rules.closes_callback``); repeating it changes nothing.
+        """
+
 
 # ---------------------------------------------------------------- the call note (the one owner of its format)
 CALL_NOTE_PREFIX = "Ringostat call "

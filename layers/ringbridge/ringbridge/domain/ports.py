@@ -8,7 +8,7 @@ The CRM port (``CrmPort``) is in ``domain/crm.py``; the routing ping's one read
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ringbridge.domain.calls import CallEvent, CallRecord, SyncFailure
@@ -96,3 +96,22 @@ class StaffSource(Protocol):
     """Ringostat's staff list (C2): every employee of the project with their SIP accounts and numbers."""
 
     def staff_list(self) -> Sequence[StaffMember]: ...
+
+
+class CrmRecords(Protocol):
+    """The built-in store's cards and tasks as people change them: reads, versioned writes, the contact's pointers."""
+
+    def card(self, card_id: str) -> dict[str, Any] | None: ...
+
+    def task(self, task_id: str) -> dict[str, Any] | None: ...
+
+    def change_card(self, card_id: str, changes: dict[str, Any], expected_version: int | None) -> dict[str, Any]:
+        """Write ``changes`` over ``expected_version`` (None: any); raise PreconditionFailed when it moved on."""
+
+    def change_task(self, task_id: str, changes: dict[str, Any], expected_version: int | None) -> dict[str, Any]: ...
+
+    def claim_card_pointer(self, phone: str, card_id: str) -> bool:
+        """Point the number's contact at ``card_id`` unless another active card holds the pointer."""
+
+    def release_pointer(self, phone: str, pointer: str, item_id: str) -> None:
+        """Remove the pointer (``open_card_id``/``open_task_id``) if it still names ``item_id``."""

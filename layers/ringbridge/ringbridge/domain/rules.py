@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ringbridge.domain.calls import CallRecord, Direction
+
 
 class FunnelMode(StrEnum):
     ONE_TIME = "one_time"  # F2: a card on the first call with a number, never again
@@ -41,3 +43,15 @@ class SyncRules(BaseModel):
     default_task_employee_id: str | None = None
     callback_due_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
     utm_attribution: UtmAttribution = UtmAttribution.FIRST_TOUCH  # P8
+    # T1: a later outgoing call answered with this much talk (or an answered incoming one) closes the call-back.
+    callback_close_min_talk_seconds: int = Field(default=10, ge=0, le=3600)
+
+
+def closes_callback(call: CallRecord, rules: SyncRules) -> bool:
+    """T1: does this call close the number's open call-back task? An outgoing call answered with at least
+    ``callback_close_min_talk_seconds`` of talk, or an incoming call a manager answered."""
+    if not call.ended or not call.answered:
+        return False
+    if call.direction is Direction.INCOMING:
+        return True
+    return call.direction is Direction.OUTGOING and (call.talk_time or 0) >= rules.callback_close_min_talk_seconds

@@ -19,6 +19,7 @@ from typing import Any
 from ringbridge.domain.calls import CallRecord, Utm
 from ringbridge.domain.clock import utc_stamp
 from ringbridge.domain.crm import CardDraft, ContactDraft, CrmCard, CrmContact, CrmTask, TaskDraft
+from ringbridge.domain.crm_lists import CONTACTS_LIST_KEY, name_key
 from ringbridge.domain.employees import Employee
 from ringbridge.storage.aws import client, from_item, to_item
 
@@ -103,6 +104,9 @@ class BuiltinCrm:
             "manager_name": responsible.name if responsible else None,
             "route_to": responsible.routing_target if responsible else None,
             "created_by_call": draft.call_id,
+            # the contact search's index (``by_name``): every contact in one partition, sorted by name
+            "list_key": CONTACTS_LIST_KEY,
+            "name_key": name_key(draft.name or draft.phone),
             "created_at": now,
             "updated_at": now,
         }
@@ -130,7 +134,9 @@ class BuiltinCrm:
             "funnel_id": draft.funnel_id,
             "title": draft.title,
             "stage": "new",
+            "status": "open",
             "active": True,
+            "version": 0,
             "manager_employee_id": draft.manager.employee_id if draft.manager else None,
             "manager_name": draft.manager.name if draft.manager else None,
             "utm": _utm(draft.utm),
@@ -178,6 +184,7 @@ class BuiltinCrm:
             "status": "open",
             "call_id": draft.call_id,
             "created_at": utc_stamp(),
+            "version": 0,
         }
         self._put_new(self.tasks_table, "task_id", item)
         return CrmTask(crm_id=task_id, phone=draft.phone, open=True)
@@ -221,8 +228,76 @@ class BuiltinCrm:
             return None
         raise RuntimeError("the number's open-task pointer keeps moving")
 
+    def close_callback(self, phone: str, call: CallRecord) -> str | None:
+        """T1: the number's open call-back task, if its missed call came before ``call``, is done; its id, or None.
+
+        The task is closed with a conditional write (still open), then its pointers are released; a repeat
+        finds it closed and changes nothing.
+        """
+        task_id = next(
+            (
+                pointer
+                for pointer in ((self._contact_item(phone) or {}).get("open_task_id"), self._number_task_pointer(phone))
+                if pointer
+            ),
+            None,
+        )
+        task = self._get(self.tasks_table, "task_id", task_id) if task_id else None
+        if task is None or task.get("status") != "open":
+            return None
+        missed = self._get(self.calls_table, "call_id", str(task.get("call_id"))) if task.get("call_id") else None
+        missed_at = str((missed or {}).get("started_at") or task.get("created_at") or "")
+        if not call.started_at or call.started_at <= missed_at:
+            return None  # not a later call: it cannot be the call-back
+        try:
+            self.dynamodb.update_item(
+                TableName=self.tasks_table,
+                Key={"task_id": {"S": task["task_id"]}},
+                UpdateExpression=(
+                    "SET #status = :done, closed_at = :now, closed_by_call_id = :call, "
+                    "#version = if_not_exists(#version, :zero) + :one"
+                ),
+                ConditionExpression="#status = :open",
+                ExpressionAttributeNames={"#status": "status", "#version": "version"},
+                ExpressionAttributeValues={
+                    ":done": {"S": "done"},
+                    ":open": {"S": "open"},
+                    ":now": {"S": utc_stamp()},
+                    ":call": {"S": call.call_id},
+                    ":zero": {"N": "0"},
+                    ":one": {"N": "1"},
+                },
+            )
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            return None  # closed meanwhile (by a person, or a repeat of this call)
+        self.release_pointer(phone, "open_task_id", task["task_id"])
+        return str(task["task_id"])
+
+    def release_pointer(self, phone: str, pointer: str, item_id: str) -> None:
+        """Remove the contact's ``open_card_id``/``open_task_id`` (and a number's own task pointer) if it is ``item_id``."""
+        self._conditional(self.contacts_table, "phone", phone, f"REMOVE {pointer}", f"{pointer} = :id", item_id)
+        if pointer == "open_task_id":
+            number = self.number_pointer_key(phone)
+            self._conditional(self.tasks_table, "task_id", number, f"REMOVE {pointer}", f"{pointer} = :id", item_id)
+
+    def _conditional(self, table: str, key: str, value: str, update: str, condition: str, item_id: str) -> None:
+        try:
+            self.dynamodb.update_item(
+                TableName=table,
+                Key={key: {"S": value}},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues={":id": {"S": item_id}},
+            )
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            return  # it points elsewhere (or nowhere): nothing to release
+
+    @staticmethod
+    def number_pointer_key(phone: str) -> str:
+        return OPEN_TASK_POINTER + phone
+
     def _number_task_pointer(self, phone: str) -> str | None:
-        item = self._get(self.tasks_table, "task_id", OPEN_TASK_POINTER + phone)
+        item = self._get(self.tasks_table, "task_id", self.number_pointer_key(phone))
         return item.get("open_task_id") if item else None
 
     def _get(self, table: str, key: str, value: str) -> dict[str, Any] | None:

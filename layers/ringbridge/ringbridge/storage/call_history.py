@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -197,3 +198,15 @@ class DynamoCallHistory(DynamoStore):
         request["ExpressionAttributeNames"] = names
         request["ExpressionAttributeValues"] = values
         return request
+
+    def calls_between(self, start: str, end: str) -> Iterator[CallRecord]:
+        """Every call that started in [start, end]: one Query per UTC day on ``by_day`` (pages of 1 MB), never a Scan."""
+        for day in _days(start, end):
+            pages = self.dynamodb.get_paginator("query").paginate(
+                TableName=self.table,
+                IndexName="by_day",
+                KeyConditionExpression="call_day = :day AND started_at BETWEEN :start AND :end",
+                ExpressionAttributeValues={":day": {"S": day}, ":start": {"S": start}, ":end": {"S": end}},
+            )
+            for response in pages:
+                yield from (item_to_record(item) for item in response.get("Items", []))

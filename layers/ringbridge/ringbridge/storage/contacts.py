@@ -7,6 +7,7 @@ from typing import Any
 
 from ringbridge.domain.clock import utc_stamp
 from ringbridge.domain.contacts import Contact
+from ringbridge.domain.crm_lists import CONTACTS_LIST_KEY, name_key
 from ringbridge.storage.aws import DynamoStore, client, from_item
 
 
@@ -24,9 +25,13 @@ class DynamoContacts(DynamoStore):
             "created_at = if_not_exists(created_at, :now)",
             "#source = if_not_exists(#source, :source)",
             "updated_at = :now",
+            "list_key = :list_key",
+            "name_key = :name_key",
         ]
         removes: list[str] = []
         values: dict[str, Any] = {
+            ":list_key": {"S": CONTACTS_LIST_KEY},
+            ":name_key": {"S": name_key(name or phone)},
             ":new_id": {"S": uuid.uuid4().hex},
             ":now": {"S": now},
             ":source": {"S": "admin"},

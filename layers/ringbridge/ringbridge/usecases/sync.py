@@ -43,7 +43,7 @@ from ringbridge.domain.crm import (
 from ringbridge.domain.employees import Employee, EmployeeKeyKind
 from ringbridge.domain.phones import mask_phone
 from ringbridge.domain.ports import CallStore, EmployeeDirectory, Ledger
-from ringbridge.domain.rules import CardCallTypes, FunnelMode, SyncRules, UtmAttribution
+from ringbridge.domain.rules import CardCallTypes, FunnelMode, SyncRules, UtmAttribution, closes_callback
 
 T = TypeVar("T")
 
@@ -53,7 +53,8 @@ STEP_CALL = "call"
 STEP_CARD = "card"
 STEP_TASK = "task"
 STEP_UTM = "utm"
-STEPS = (STEP_CONTACT, STEP_CALL, STEP_CARD, STEP_TASK, STEP_UTM)
+STEP_CALLBACK = "callback"  # T1: a later call that closes the number's call-back task
+STEPS = (STEP_CONTACT, STEP_CALL, STEP_CARD, STEP_TASK, STEP_UTM, STEP_CALLBACK)
 MAX_REASON = 300
 
 # Told about every refused step (step, reason): the worker logs it and counts it in a metric.
@@ -246,6 +247,8 @@ def sync_call(
             found = contact
             created = steps.run(STEP_TASK, lambda: _callback_task(call, phone, found, crm, employees, ledger, rules, now))
             outcome.task_created = bool(created)
+        if closes_callback(call, rules) and not steps.done(STEP_CALLBACK):
+            steps.run(STEP_CALLBACK, lambda: crm.close_callback(phone, call))  # closing twice changes nothing
         if contact is not None and not outcome.contact_created and utm_wanted(call, contact, rules) and not steps.done(STEP_UTM):
             tagged = contact
             steps.run(STEP_UTM, lambda: crm.write_utm(tagged, call.utm, call.keyword))
