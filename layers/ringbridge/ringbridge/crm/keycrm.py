@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,7 +24,17 @@ from ringbridge.crm.common import ManagerDirectory, TtlCache, call_line, call_ma
 from ringbridge.crm.http import CrmHttpClient, CrmRejected
 from ringbridge.crm.numbers import phone_variants, same_number
 from ringbridge.domain.calls import CallRecord, Utm
-from ringbridge.domain.crm import CALL_NOTE_PREFIX, CardDraft, ContactDraft, CrmCard, CrmContact, CrmTask, TaskDraft
+from ringbridge.domain.crm import (
+    CALL_NOTE_PREFIX,
+    CardDraft,
+    ContactDraft,
+    ContactPage,
+    CrmCard,
+    CrmContact,
+    CrmTask,
+    SourcedContact,
+    TaskDraft,
+)
 from ringbridge.domain.employees import Employee
 from ringbridge.domain.phones import mask_phone
 from ringbridge.observability import logger
@@ -76,6 +86,10 @@ class KeyCrmConfig(BaseModel):
 def keycrm_time(iso: str) -> str:
     """KeyCRM takes and gives UTC as ``YYYY-MM-DD HH:MM:SS``."""
     return parse_time(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _window_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _manager_id(employee: Employee | None) -> int | None:
@@ -205,6 +219,33 @@ class KeyCrmAdapter:
             name=buyer.get("full_name") or draft.name,
             responsible_employee_id=draft.responsible.employee_id if draft.responsible else None,
         )
+
+    # The contacts changed in a window (R2: the routing projection)
+
+    def changed_since(self, since: datetime | None, until: datetime, page: str | None) -> ContactPage:
+        """``GET /buyer`` with ``include=manager``, 50 a page; ``filter[updated_between]`` unless a full import.
+
+        Unconfirmed: that KeyCRM moves a buyer's ``updated_at`` when only its manager changes
+        (the fake does; if KeyCRM does not, a reassignment reaches routing with the next call
+        from that number or the next full import).
+        """
+        number = int(page) if page and page.isdigit() else 1
+        params: dict[str, str | int] = {"include": "manager", "limit": PAGE_SIZE, "page": number}
+        if since is not None:
+            params["filter[updated_between]"] = f"{_window_time(since)},{_window_time(until)}"
+        answer = self._http.get("buyer", params) or {}
+        buyers = answer.get("data") or []
+        contacts = [
+            SourcedContact(
+                crm_id=str(buyer["id"]),
+                phones=tuple(str(p) for p in buyer.get("phone") or [] if p),
+                name=buyer.get("full_name"),
+                manager_id=str((buyer.get("manager") or {}).get("id") or "") or None,
+            )
+            for buyer in buyers
+        ]
+        more = bool(answer.get("next_page_url")) and len(buyers) >= PAGE_SIZE
+        return ContactPage(contacts=contacts, next_page=str(number + 1) if more else None)
 
     # Cards (F1, F3, F6)
 

@@ -42,8 +42,9 @@ from ringbridge.domain.crm import (
 )
 from ringbridge.domain.employees import Employee, EmployeeKeyKind
 from ringbridge.domain.phones import mask_phone
-from ringbridge.domain.ports import CallStore, EmployeeDirectory, Ledger
+from ringbridge.domain.ports import CallStore, ContactProjection, EmployeeDirectory, Ledger
 from ringbridge.domain.rules import CardCallTypes, FunnelMode, SyncRules, UtmAttribution
+from ringbridge.usecases.crm_contacts import project_contact
 
 T = TypeVar("T")
 
@@ -192,7 +193,9 @@ def sync_call(
     rules: SyncRules,
     now: datetime,
     on_refused: RefusalHook | None = None,
+    projection: ContactProjection | None = None,
 ) -> SyncOutcome:
+    """``projection`` (KeyCRM, NetHunt): the contacts table, kept in step with every contact found or created (R2)."""
     outcome = SyncOutcome(call_id)
     call = calls.get(call_id)
     if call is None:
@@ -218,6 +221,7 @@ def sync_call(
             # A later event (e.g. the recording link, L4): refresh the call in the CRM only,
             # under the number's lock (KeyCRM rewrites the buyer's whole note).
             contact = crm.find_contact(phone)
+            _project(phone, contact, employees, projection)
             steps.run(STEP_CALL, lambda: crm.log_call(call, contact, manager))
             outcome.state = "updated"
             return outcome
@@ -231,6 +235,7 @@ def sync_call(
             if contact is not None:
                 ledger.remember(step_key(STEP_CONTACT, call_id), contact.crm_id)
                 outcome.contact_created = True
+        _project(phone, contact, employees, projection)
         # The call itself first: a refused card or task must never cost the call its place in the CRM.
         if not steps.done(STEP_CALL):
             steps.run(STEP_CALL, lambda: crm.log_call(call, contact, manager))
@@ -254,6 +259,12 @@ def sync_call(
     finally:
         ledger.release(lock, call_id)
     return outcome
+
+
+def _project(phone: str, contact: CrmContact | None, employees: EmployeeDirectory, projection: ContactProjection | None) -> None:
+    """R2: the routing ping's item follows the CRM's responsible manager of the contact."""
+    if contact is not None and projection is not None:
+        project_contact(phone, contact, employees, projection)
 
 
 def _open_card(
