@@ -334,6 +334,10 @@ class KeyCrmAdapter:
     def create_task(self, draft: TaskDraft) -> CrmTask:
         when = keycrm_time(draft.due_at)
         manager_id = _manager_id(draft.assignee)
+        if draft.card_id and draft.card_id.isdigit():
+            # The card ringbridge opened for this number, by id (even if closed): no scan (F2, T1).
+            self._http.put(f"pipelines/cards/{int(draft.card_id)}", {"communicate_at": when})
+            return CrmTask(crm_id=f"card:{draft.card_id}", phone=draft.phone, open=True)
         contact = draft.contact or self.find_contact(draft.phone)
         card = self._active_card(contact) if contact else None
         if card is not None:
@@ -342,6 +346,10 @@ class KeyCrmAdapter:
                 update["manager_id"] = manager_id
             self._http.put(f"pipelines/cards/{card['id']}", update)
             return CrmTask(crm_id=f"card:{card['id']}", phone=draft.phone, open=True)
+        if not draft.new_card_allowed and contact is not None:
+            # One-time mode: a call-back never opens a second card; the reminder goes in the buyer's note.
+            self._note_reminder(contact, draft)
+            return CrmTask(crm_id=f"note:{contact.crm_id}", phone=draft.phone, open=False)
         # No open card: a new one carries the reminder. Without a buyer the card's own contact
         # (name = number) is the only way KeyCRM can hold a call-back.
         body: dict[str, Any] = {
@@ -375,6 +383,17 @@ class KeyCrmAdapter:
         # full_name is required by the schema; the other fields are left as they are.
         full_name = buyer.get("full_name") or contact.name or contact.phone
         self._http.put(f"buyer/{buyer_id}", {"full_name": full_name, "note": new_note})
+
+    def _note_reminder(self, contact: CrmContact, draft: TaskDraft) -> None:
+        """T1 without a card to carry it (one-time mode): one line in the buyer's note, keyed by the call."""
+        buyer_id = _int_id(contact.crm_id)
+        buyer = self._http.get(f"buyer/{buyer_id}") or {}
+        note = str(buyer.get("note") or "")
+        marker = call_marker(draft.call_id)
+        new_note = self._note_with_call(note, f"{marker} call back by {keycrm_time(draft.due_at)}: {draft.text}", marker)
+        if new_note != note:
+            full_name = buyer.get("full_name") or contact.name or contact.phone
+            self._http.put(f"buyer/{buyer_id}", {"full_name": full_name, "note": new_note})
 
     def _note_with_call(self, note: str, line: str, marker: str) -> str:
         lines = note.splitlines()

@@ -92,6 +92,10 @@ class TaskDraft(BaseModel):
     assignee_id: str | None = None
     due_at: str
     text: str
+    # F2/T1 in one-time mode: the number's one card (the one ringbridge opened), which takes the
+    # call-back even when closed; and whether an adapter may open a card to hold it (never then).
+    card_id: str | None = None
+    new_card_allowed: bool = True
 
 
 class CrmRefusal(Exception):

@@ -303,7 +303,13 @@ def _open_card(
             ledger.release(f"card-once#{phone}", call.call_id)
         raise
     ledger.remember(f"card#{call.call_id}", card.crm_id)
+    ledger.remember(number_card_key(phone), card.crm_id)  # T1: found again by id, before any scan
     return True
+
+
+def number_card_key(phone: str) -> str:
+    """The ledger key of the last card ringbridge opened for a number."""
+    return f"number-card#{phone}"
 
 
 def _callback_task(
@@ -319,6 +325,7 @@ def _callback_task(
     """T1: one open call-back task per number, for the responsible manager or the default."""
     if ledger.recall(f"task#{call.call_id}") is not None or crm.find_open_task(phone) is not None:
         return False
+    one_time = rules.funnel_mode is FunnelMode.ONE_TIME
     assignee = _responsible(contact, employees) if contact else None
     if assignee is None and rules.default_task_employee_id:
         assignee = employees.get(rules.default_task_employee_id)
@@ -331,6 +338,8 @@ def _callback_task(
             assignee_id=assignee.employee_id if assignee else rules.default_task_employee_id,
             due_at=(now + timedelta(minutes=rules.callback_due_minutes)).isoformat(timespec="seconds"),
             text=f"Call back {(contact.name if contact else None) or phone}: missed call at {call.started_at or 'unknown time'}",
+            card_id=ledger.recall(number_card_key(phone)),
+            new_card_allowed=not (one_time and rules.funnel_enabled),
         )
     )
     ledger.remember(f"task#{call.call_id}", task.crm_id)
