@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from ringbridge.crm import KeyCrmConfig, NetHuntConfig, build_keycrm, build_nethunt
 from ringbridge.domain.calls import Direction, Utm
 from ringbridge.domain.crm import CrmContact, TaskDraft
@@ -41,6 +43,9 @@ def keycrm_full_scenario(fake: keycrm_fake.FakeKeyCrm) -> None:
     crm.find_active_card("+48123456789", CrmContact(crm_id="101", phone="+48123456789"))
     one_funnel = build_keycrm(keycrm_fake.API_KEY, KeyCrmConfig(base_url=f"{fake.url}/v1", pipeline_id=1), clock=clock)
     one_funnel.find_active_card("+48123456789", CrmContact(crm_id="101", phone="+48123456789"))
+    now = datetime.now(UTC)
+    crm.changed_since(None, now, None)  # R2: the full import
+    crm.changed_since(now - timedelta(minutes=15), now, "1")  # R2: the scheduled pull
 
 
 NH_ANNA = ANNA.model_copy(update={"crm_manager_id": nethunt_fake.ANNA_EMAIL})
@@ -85,3 +90,4 @@ def nethunt_full_scenario(fake: nethunt_fake.FakeNetHunt) -> None:
             call_id="n7", phone="+48500600700", contact=contact, due_at="2030-01-01T10:00:00Z", text="Call back", assignee=NH_ANNA
         )
     )  # without a tasks folder: a comment
+    crm.changed_since(None, datetime.now(UTC), None)  # R2: the contacts' pull

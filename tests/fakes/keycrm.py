@@ -200,6 +200,12 @@ class FakeKeyCrm(FakeCrmServer):
             }
             return buyer_id
 
+    def set_manager(self, buyer_id: int, manager_id: int | None) -> None:
+        """People reassign a buyer in KeyCRM: its manager changes and its ``updated_at`` moves (unconfirmed)."""
+        with self.lock:
+            self.buyers[buyer_id]["manager_id"] = manager_id
+            self.buyers[buyer_id]["updated_at"] = utc_stamp()
+
     def add_card(self, buyer_id: int, status_id: int, **fields: Any) -> int:
         with self.lock:
             self._ids["card"] += 1

@@ -151,6 +151,7 @@ class FakeNetHunt(FakeCrmServer):
                 Rule(f"{PREFIX}/triggers/folder-field/<folder_id>", endpoint="folder_fields", methods=["GET"]),
                 Rule(f"{PREFIX}/triggers/new-call-log/<folder_id>", endpoint="new_call_logs", methods=["GET"]),
                 Rule(f"{PREFIX}/triggers/new-comment/<folder_id>", endpoint="new_comments", methods=["GET"]),
+                Rule(f"{PREFIX}/triggers/updated-record/<folder_id>", endpoint="updated_records", methods=["GET"]),
                 Rule(f"{PREFIX}/searches/find-record/<folder_id>", endpoint="find_record", methods=["GET"]),
                 Rule(f"{PREFIX}/actions/create-record/<folder_id>", endpoint="create_record", methods=["POST"]),
                 Rule(f"{PREFIX}/actions/update-record/<record_id>", endpoint="update_record", methods=["POST"]),
@@ -184,6 +185,13 @@ class FakeNetHunt(FakeCrmServer):
                 "fields": dict(fields),
             }
             return record_id
+
+    def change_record(self, record_id: str, fields: dict[str, Any]) -> None:
+        """People change a record in NetHunt (e.g. reassign a contact): its ``updatedAt`` moves."""
+        with self.lock:
+            record = self.records[record_id]
+            record["fields"].update(fields)
+            record["updatedAt"] = _iso(self._now())
 
     def records_in(self, folder_id: str) -> list[dict[str, Any]]:
         return [r for r in self.records.values() if r["folderId"] == folder_id]
@@ -321,6 +329,16 @@ class FakeNetHunt(FakeCrmServer):
             # Clients: find-record answers [{recordId, createdAt, updatedAt, fields}].
             found.append({k: record[k] for k in ("recordId", "createdAt", "updatedAt", "fields")})
         return json_response(found[:limit])
+
+    def _updated_records(self, request: Request, folder_id: str) -> Response:
+        # Clients (crm-apis notes): `since` and `limit`, newest first, no paging. Strict: a record
+        # is listed as updated from its creation on (unconfirmed either way); the answer has
+        # find-record's shape.
+        self._folder(folder_id)
+        since, limit = self._since(request), self._limit(request, 100)
+        mine = [r for r in self.records_in(folder_id) if r["updatedAt"] >= since]
+        mine.sort(key=lambda r: r["updatedAt"], reverse=True)
+        return json_response([{k: r[k] for k in ("recordId", "createdAt", "updatedAt", "fields")} for r in mine[:limit]])
 
     def _create_record(self, request: Request, folder_id: str) -> Response:
         folder = self._folder(folder_id)

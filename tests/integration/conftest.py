@@ -103,7 +103,10 @@ class AwsStack:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsStack]:
+def aws(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[AwsStack]:
+    # `@pytest.mark.template_parameters(Crm="keycrm", …)` runs a test's stack with other parameters.
+    marker = request.node.get_closest_marker("template_parameters")
+    parameters = {**TEST_PARAMETERS, **(marker.kwargs if marker else {})}
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -122,8 +125,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsStack]:
         from ringbridge.storage.aws import _session
 
         _session().events.register("before-call.dynamodb.Scan", _refuse_scan, unique_id="ringbridge-no-scan")
-        attributes = create_resources(template, boto3.client("dynamodb"), boto3.client("sqs"), TEST_PARAMETERS)
-        environment = function_environment(template, attributes, TEST_PARAMETERS)
+        attributes = create_resources(template, boto3.client("dynamodb"), boto3.client("sqs"), parameters)
+        environment = function_environment(template, attributes, parameters)
         for key, value in environment.items():
             monkeypatch.setenv(key, value)
         ssm = boto3.client("ssm")

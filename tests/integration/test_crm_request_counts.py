@@ -33,7 +33,7 @@ EXPECTED = {
         "recording link later (L4)": 3,
         "new incoming missed": 9,
         "known incoming answered": 3,
-        "known incoming missed": 7,
+        "known incoming missed": 6,
     },
     "nethunt": {
         "new incoming answered": 5,

@@ -325,3 +325,26 @@ def test_c3_build_crm_reads_environment() -> None:
         build_crm("salesforce", "key", {})
     sentinel = object()
     assert build_crm("builtin", "", {}, builtin=lambda: sentinel) is sentinel  # type: ignore[arg-type,return-value]
+
+
+def test_f2_t1_one_time_mode_won_card_and_three_missed_calls_stay_one_card(world: KeyCrmWorld) -> None:
+    pipeline = world.pipeline(funnel_id="1")  # one-time mode (the default)
+    assert pipeline.sync(make_call("c-f2-won", PHONE)).card_created
+    [card_id] = world.fake.cards
+    world.fake.cards[card_id]["status_id"] = 13  # won in KeyCRM
+    for n in range(3):
+        pipeline.sync(make_call(f"c-f2-missed-{n}", PHONE, answered=False))
+    assert list(world.fake.cards) == [card_id]  # still one card: the reminder went on it, by id
+    assert world.fake.cards[card_id]["communicate_at"]
+    assert world.fake.requests_matching("PUT", f"/pipelines/cards/{card_id}")
+
+
+def test_t1_one_time_mode_without_a_card_puts_the_reminder_in_the_buyer_note(world: KeyCrmWorld) -> None:
+    buyer_id = world.fake.add_buyer("Jan", [PHONE])
+    contact = CrmContact(crm_id=str(buyer_id), phone=PHONE)
+    draft = TaskDraft(
+        call_id="c-t1n", phone=PHONE, contact=contact, due_at="2030-01-01T10:00:00Z", text="Call back Jan", new_card_allowed=False
+    )
+    task = world.crm.create_task(draft)
+    assert not world.fake.cards and task.crm_id == f"note:{buyer_id}"
+    assert "Ringostat call c-t1n; call back by 2030-01-01 10:00:00" in world.fake.buyers[buyer_id]["note"]

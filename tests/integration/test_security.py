@@ -30,6 +30,7 @@ REQUEST_PATH_FUNCTIONS = {
     "RecordingsFunction",
     "CrmApiFunction",
     "AdminFunction",
+    "CrmContactsFunction",
     "ReconcileFunction",
 }
 # SAM policy templates that grant dynamodb:Scan (and more than a function needs).
@@ -128,6 +129,7 @@ def test_a_secret_opens_only_its_own_routes(aws: AwsStack, api: Any) -> None:
         "RecordingsFunction": "webhook",
         "AdminFunction": "admin",
         "ReconcileFunction": "admin",
+        "CrmContactsFunction": "admin",
         "CrmApiFunction": "api",
     }
     for route in aws.template.routes():
@@ -138,7 +140,7 @@ def test_a_secret_opens_only_its_own_routes(aws: AwsStack, api: Any) -> None:
                 what = f"{route.route_key} with the {kind} credential {headers or query}"
                 if kind != own:
                     assert_unauthorized(response, what)
-                elif route.function in ("AdminFunction", "ReconcileFunction") and query:
+                elif route.function in ("AdminFunction", "ReconcileFunction", "CrmContactsFunction") and query:
                     assert_unauthorized(response, f"{what} (admin takes its secret only as a header)")
                 elif route.function == "CrmApiFunction" and query and route.route_key != "GET /":
                     assert_unauthorized(response, f"{what} (?key= is for the page only)")

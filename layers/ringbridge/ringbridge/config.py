@@ -41,6 +41,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "admin_token_param",
     ),
     "reconcile": ("calls_table", "dedup_table", "call_queue_url", "admin_token_param", "ringostat_auth_key_param"),
+    "crm_contacts": ("contacts_table", "sip_mappings_table", "dedup_table", "admin_token_param"),
     "crm_api": (
         "contacts_table",
         "sip_mappings_table",
@@ -90,6 +91,8 @@ class Settings(BaseModel):
     # Reconciliation (L1): each scheduled run reads the last period plus the overlap.
     reconcile_period_minutes: int = Field(default=30, ge=1, le=1440)
     reconcile_overlap_minutes: int = Field(default=30, ge=0, le=1440)
+    # R2 with KeyCRM/NetHunt: how often the contacts changed in the CRM are pulled into routing.
+    crm_contact_pull_minutes: int = Field(default=15, ge=1, le=1440)
     api_key_cache_seconds: int = Field(default=60, ge=0, le=900)
     # The pipeline's rules (P7, F1-F4, T1), e.g. ``FUNNEL_MODE=repeatable``.
     rules: SyncRules = Field(default_factory=SyncRules)
@@ -113,7 +116,7 @@ class Settings(BaseModel):
     def require(self, function: str) -> Settings:
         """Raise :class:`ConfigurationError` naming every variable ``function`` needs and lacks."""
         needed = list(REQUIRED[function])
-        if function == "crm_sync" and self.crm != "builtin":
+        if function in ("crm_sync", "crm_contacts") and self.crm != "builtin":
             needed.append("crm_api_key_param")
         missing = [name.upper() for name in needed if not getattr(self, name)]
         if missing:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ringbridge.storage.employees import DynamoEmployees
     from ringbridge.storage.ledger import DynamoLedger
     from ringbridge.storage.queue import SqsCallQueue
+    from ringbridge.usecases.crm_contacts import PullOutcome
     from ringbridge.usecases.reconcile import Reconciled
     from ringbridge.usecases.sync import RefusalHook, SyncOutcome
 
@@ -61,6 +62,7 @@ _INIT_CLIENTS: dict[str, tuple[str, ...]] = {
     "crm_sync": ("dynamodb", "sqs", "ssm"),
     "crm_api": ("dynamodb", "ssm"),
     "admin": ("dynamodb", "ssm"),
+    "crm_contacts": ("dynamodb", "ssm"),
 }
 
 
@@ -203,6 +205,29 @@ def reconcile(start: datetime, end: datetime, lambda_context: Any | None) -> Rec
     return outcome
 
 
+def pull_crm_contacts(full: bool, owner: str, out_of_time: Callable[[], bool] = lambda: False) -> PullOutcome | None:
+    """R2: the CRM's contacts changed since the last run (all with ``full``) into the contacts table; None: built-in store."""
+    from ringbridge.domain.clock import utc_now
+    from ringbridge.domain.crm import ContactSource
+    from ringbridge.usecases.crm_contacts import pull_contacts
+
+    config = settings()
+    source = crm()
+    if config.crm == "builtin" or not isinstance(source, ContactSource):
+        return None  # the built-in store's contacts are the routing table: nothing to pull
+    return pull_contacts(
+        source,
+        employees(),
+        contacts(),
+        ledger(),
+        config.default_country,
+        utc_now(),
+        owner,
+        full=full,
+        out_of_time=out_of_time,
+    )
+
+
 def sync(call_id: str, on_refused: RefusalHook | None = None) -> SyncOutcome:
     """The worker's use case with the installation's stores, CRM and rules; ``on_refused`` hears of refused steps."""
     from ringbridge.domain.clock import utc_now
@@ -217,6 +242,8 @@ def sync(call_id: str, on_refused: RefusalHook | None = None) -> SyncOutcome:
         rules=settings().rules,
         now=utc_now(),
         on_refused=on_refused,
+        # With KeyCRM or NetHunt the contacts table is a projection of the CRM's contacts (R2).
+        projection=contacts() if settings().crm != "builtin" else None,
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,7 +24,17 @@ from ringbridge.crm.common import ManagerDirectory, TtlCache, call_line, call_ma
 from ringbridge.crm.http import CrmHttpClient, CrmRejected
 from ringbridge.crm.numbers import phone_variants, same_number
 from ringbridge.domain.calls import CallRecord, Utm
-from ringbridge.domain.crm import CALL_NOTE_PREFIX, CardDraft, ContactDraft, CrmCard, CrmContact, CrmTask, TaskDraft
+from ringbridge.domain.crm import (
+    CALL_NOTE_PREFIX,
+    CardDraft,
+    ContactDraft,
+    ContactPage,
+    CrmCard,
+    CrmContact,
+    CrmTask,
+    SourcedContact,
+    TaskDraft,
+)
 from ringbridge.domain.employees import Employee
 from ringbridge.domain.phones import mask_phone
 from ringbridge.observability import logger
@@ -76,6 +86,10 @@ class KeyCrmConfig(BaseModel):
 def keycrm_time(iso: str) -> str:
     """KeyCRM takes and gives UTC as ``YYYY-MM-DD HH:MM:SS``."""
     return parse_time(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _window_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _manager_id(employee: Employee | None) -> int | None:
@@ -206,6 +220,33 @@ class KeyCrmAdapter:
             responsible_employee_id=draft.responsible.employee_id if draft.responsible else None,
         )
 
+    # The contacts changed in a window (R2: the routing projection)
+
+    def changed_since(self, since: datetime | None, until: datetime, page: str | None) -> ContactPage:
+        """``GET /buyer`` with ``include=manager``, 50 a page; ``filter[updated_between]`` unless a full import.
+
+        Unconfirmed: that KeyCRM moves a buyer's ``updated_at`` when only its manager changes
+        (the fake does; if KeyCRM does not, a reassignment reaches routing with the next call
+        from that number or the next full import).
+        """
+        number = int(page) if page and page.isdigit() else 1
+        params: dict[str, str | int] = {"include": "manager", "limit": PAGE_SIZE, "page": number}
+        if since is not None:
+            params["filter[updated_between]"] = f"{_window_time(since)},{_window_time(until)}"
+        answer = self._http.get("buyer", params) or {}
+        buyers = answer.get("data") or []
+        contacts = [
+            SourcedContact(
+                crm_id=str(buyer["id"]),
+                phones=tuple(str(p) for p in buyer.get("phone") or [] if p),
+                name=buyer.get("full_name"),
+                manager_id=str((buyer.get("manager") or {}).get("id") or "") or None,
+            )
+            for buyer in buyers
+        ]
+        more = bool(answer.get("next_page_url")) and len(buyers) >= PAGE_SIZE
+        return ContactPage(contacts=contacts, next_page=str(number + 1) if more else None)
+
     # Cards (F1, F3, F6)
 
     def _pipeline_ids(self) -> list[int]:
@@ -297,6 +338,10 @@ class KeyCrmAdapter:
     def create_task(self, draft: TaskDraft) -> CrmTask:
         when = keycrm_time(draft.due_at)
         manager_id = _manager_id(draft.assignee)
+        if draft.card_id and draft.card_id.isdigit():
+            # The card ringbridge opened for this number, by id (even if closed): no scan (F2, T1).
+            self._http.put(f"pipelines/cards/{int(draft.card_id)}", {"communicate_at": when})
+            return CrmTask(crm_id=f"card:{draft.card_id}", phone=draft.phone, open=True)
         contact = draft.contact or self.find_contact(draft.phone)
         card = self._active_card(contact) if contact else None
         if card is not None:
@@ -305,6 +350,10 @@ class KeyCrmAdapter:
                 update["manager_id"] = manager_id
             self._http.put(f"pipelines/cards/{card['id']}", update)
             return CrmTask(crm_id=f"card:{card['id']}", phone=draft.phone, open=True)
+        if not draft.new_card_allowed and contact is not None:
+            # One-time mode: a call-back never opens a second card; the reminder goes in the buyer's note.
+            self._note_reminder(contact, draft)
+            return CrmTask(crm_id=f"note:{contact.crm_id}", phone=draft.phone, open=False)
         # No open card: a new one carries the reminder. Without a buyer the card's own contact
         # (name = number) is the only way KeyCRM can hold a call-back.
         body: dict[str, Any] = {
@@ -338,6 +387,17 @@ class KeyCrmAdapter:
         # full_name is required by the schema; the other fields are left as they are.
         full_name = buyer.get("full_name") or contact.name or contact.phone
         self._http.put(f"buyer/{buyer_id}", {"full_name": full_name, "note": new_note})
+
+    def _note_reminder(self, contact: CrmContact, draft: TaskDraft) -> None:
+        """T1 without a card to carry it (one-time mode): one line in the buyer's note, keyed by the call."""
+        buyer_id = _int_id(contact.crm_id)
+        buyer = self._http.get(f"buyer/{buyer_id}") or {}
+        note = str(buyer.get("note") or "")
+        marker = call_marker(draft.call_id)
+        new_note = self._note_with_call(note, f"{marker} call back by {keycrm_time(draft.due_at)}: {draft.text}", marker)
+        if new_note != note:
+            full_name = buyer.get("full_name") or contact.name or contact.phone
+            self._http.put(f"buyer/{buyer_id}", {"full_name": full_name, "note": new_note})
 
     def _note_with_call(self, note: str, line: str, marker: str) -> str:
         lines = note.splitlines()

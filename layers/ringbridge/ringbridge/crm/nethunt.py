@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -35,7 +35,7 @@ from ringbridge.crm.common import (
 from ringbridge.crm.http import CrmHttpClient, CrmRejected
 from ringbridge.crm.numbers import same_number
 from ringbridge.domain.calls import CallRecord, Utm
-from ringbridge.domain.crm import CardDraft, ContactDraft, CrmCard, CrmContact, CrmTask, TaskDraft
+from ringbridge.domain.crm import CardDraft, ContactDraft, ContactPage, CrmCard, CrmContact, CrmTask, SourcedContact, TaskDraft
 from ringbridge.domain.employees import Employee
 from ringbridge.domain.phones import mask_phone
 from ringbridge.observability import logger
@@ -43,6 +43,7 @@ from ringbridge.observability import logger
 CRM = "nethunt"
 SEARCH_LIMIT = 20
 HISTORY_LIMIT = 100
+PULL_LIMIT = 1000  # one public client names 1000 as the triggers' maximum (unconfirmed)
 FIELDS_CACHE_SECONDS = 600.0
 # How far before the call's start we look for what we already wrote about it.
 HISTORY_MARGIN = timedelta(minutes=10)
@@ -243,6 +244,7 @@ class NetHuntAdapter:
                 name=str(name) if name else None,
                 responsible_employee_id=employee_for_manager(self._managers, responsible),
                 has_utm=any(_first(fields.get(name)) for name in self._utm_fields((None,) * 6)),
+                manager_known=bool(self._config.responsible_field),
             )
         return None
 
@@ -298,7 +300,39 @@ class NetHuntAdapter:
             phone=draft.phone,
             name=draft.name,
             responsible_employee_id=draft.responsible.employee_id if draft.responsible else None,
+            manager_known=bool(c.responsible_field),
         )
+
+    # The contacts changed in a window (R2: the routing projection)
+
+    def changed_since(self, since: datetime | None, until: datetime, page: str | None) -> ContactPage:
+        """The contacts folder's ``updated-record`` trigger since ``since`` (the epoch for a full import).
+
+        Unconfirmed (public clients only): that a new record is listed as updated too, and the
+        answer's shape (that of find-record). The trigger has no paging and answers newest
+        first: when it answers ``PULL_LIMIT`` records, older changes may be missing
+        (``truncated``). Without ``responsible_field`` no manager can be read: the names and
+        CRM ids are projected, routes are left alone.
+        """
+        c = self._config
+        start = since or datetime(1970, 1, 1, tzinfo=UTC)
+        params: dict[str, str | int] = {"since": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"), "limit": PULL_LIMIT}
+        records = self._http.get(f"triggers/updated-record/{c.contacts_folder_id}", params) or []
+        contacts = []
+        for record in records:
+            fields = record.get("fields") or {}
+            name = _first(fields.get(c.name_field))
+            manager = _first(fields.get(c.responsible_field)) if c.responsible_field else None
+            contacts.append(
+                SourcedContact(
+                    crm_id=_record_id(record),
+                    phones=tuple(str(p) for p in _values(fields.get(c.phone_field)) if p),
+                    name=str(name) if name else None,
+                    manager_id=str(manager) if manager else None,
+                    manager_known=bool(c.responsible_field),
+                )
+            )
+        return ContactPage(contacts=contacts, truncated=len(records) >= PULL_LIMIT)
 
     # Deals (F1, F3, F6)
 

@@ -25,6 +25,8 @@ class Contact(BaseModel):
     utm: dict[str, str] = Field(default_factory=dict)
     keyword: str | None = None
     open_card_id: str | None = None
+    # With KeyCRM or NetHunt: the CRM's id of this contact (the item is a projection of it, R2).
+    crm_contact_id: str | None = None
     # The last few calls, newest first (call_id, started_at, direction, status): caller look-up reads one item.
     last_calls: list[dict[str, str]] = Field(default_factory=list)
     created_by_call: str | None = None

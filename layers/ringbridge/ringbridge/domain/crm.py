@@ -8,7 +8,8 @@ where the CRM has one.
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +28,9 @@ class CrmContact(BaseModel):
     responsible_employee_id: str | None = None
     # P8: whether the contact carries UTM tags already (None: this CRM cannot tell).
     has_utm: bool | None = None
+    # Whether this CRM can tell the responsible manager at all (NetHunt: only with a responsible
+    # field configured): when it cannot, the routing projection keeps the route it has.
+    manager_known: bool = True
 
 
 class CrmCard(BaseModel):
@@ -88,6 +92,10 @@ class TaskDraft(BaseModel):
     assignee_id: str | None = None
     due_at: str
     text: str
+    # F2/T1 in one-time mode: the number's one card (the one ringbridge opened), which takes the
+    # call-back even when closed; and whether an adapter may open a card to hold it (never then).
+    card_id: str | None = None
+    new_card_allowed: bool = True
 
 
 class CrmRefusal(Exception):
@@ -135,6 +143,41 @@ class CrmPort(Protocol):
 
         ``call`` is one the rules say closes call-backs (``rules.closes_callback``); repeating it changes nothing.
         """
+
+
+class SourcedContact(BaseModel):
+    """A contact as a CRM lists it when asked what changed (R2: the routing projection's input)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    crm_id: str
+    phones: tuple[str, ...] = ()  # as stored in the CRM; the use case normalises them (P1)
+    name: str | None = None
+    manager_id: str | None = None  # the CRM's own manager id (KeyCRM user id, NetHunt user e-mail)
+    manager_known: bool = True
+
+
+class ContactPage(BaseModel):
+    """One page of contacts changed in a window; ``next_page`` continues the same window."""
+
+    model_config = ConfigDict(frozen=True)
+
+    contacts: list[SourcedContact] = Field(default_factory=list)
+    next_page: str | None = None
+    # The CRM answered fewer than changed (NetHunt's triggers have no paging): some were not read.
+    truncated: bool = False
+
+
+@runtime_checkable
+class ContactSource(Protocol):
+    """A CRM that can list its contacts changed since a time (R2: the CRM is the source of truth).
+
+    ``since`` None lists every contact (the full import); ``until`` bounds the window so that
+    a run resumed from a stored ``page`` reads the same window. The built-in store has none:
+    its contacts are the routing table itself.
+    """
+
+    def changed_since(self, since: datetime | None, until: datetime, page: str | None) -> ContactPage: ...
 
 
 # ---------------------------------------------------------------- the call note (the one owner of its format)

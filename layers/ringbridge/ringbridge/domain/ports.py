@@ -47,6 +47,19 @@ class ContactStore(Protocol):
         """Set ``route_to`` and ``manager_name`` on every contact of this responsible employee; return how many."""
 
 
+class ContactProjection(Protocol):
+    """The contacts table as a projection of an outside CRM's contacts (R2 with KeyCRM or NetHunt).
+
+    ``route`` is ``(responsible_employee_id, manager_name, route_to)``, all ``None`` for a
+    contact nobody mapped is responsible for; ``route`` ``None`` leaves the route as it is.
+    """
+
+    def project(
+        self, phone: str, crm_contact_id: str, name: str | None, route: tuple[str | None, str | None, str | None] | None
+    ) -> Contact | None:
+        """Write the CRM's view of the number; return the item as it was before (None: new)."""
+
+
 class CallStore(Protocol):
     """One record per call id, written with optimistic concurrency (``version``)."""
 

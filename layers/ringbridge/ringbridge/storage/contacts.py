@@ -65,6 +65,47 @@ class DynamoContacts(DynamoStore):
         )
         return Contact.model_validate(from_item(response["Attributes"]))
 
+    def project(
+        self, phone: str, crm_contact_id: str, name: str | None, route: tuple[str | None, str | None, str | None] | None
+    ) -> Contact | None:
+        now = utc_stamp()
+        sets = [
+            "contact_id = if_not_exists(contact_id, :new_id)",
+            "created_at = if_not_exists(created_at, :now)",
+            "#source = if_not_exists(#source, :source)",
+            "updated_at = :now",
+            "crm_contact_id = :crm_id",
+        ]
+        removes: list[str] = []
+        values: dict[str, Any] = {
+            ":new_id": {"S": uuid.uuid4().hex},
+            ":now": {"S": now},
+            ":source": {"S": "crm"},
+            ":crm_id": {"S": crm_contact_id},
+        }
+        names = {"#source": "source"}
+        attributes: list[tuple[str, str | None]] = [("name", name)] if name else []
+        if route is not None:
+            attributes += list(zip(("responsible_employee_id", "manager_name", "route_to"), route, strict=True))
+        for attribute, value in attributes:
+            names[f"#{attribute}"] = attribute
+            if value:
+                sets.append(f"#{attribute} = :{attribute}")
+                values[f":{attribute}"] = {"S": value}
+            else:
+                removes.append(f"#{attribute}")
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        response = self.dynamodb.update_item(
+            TableName=self.table,
+            Key={"phone": {"S": phone}},
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_OLD",
+        )
+        old = response.get("Attributes")
+        return Contact.model_validate(from_item(old)) if old else None
+
     def reroute_employee(self, employee_id: str, route_to: str | None, manager_name: str | None) -> int:
         paginator = self.dynamodb.get_paginator("query")
         pages = paginator.paginate(

@@ -42,8 +42,9 @@ from ringbridge.domain.crm import (
 )
 from ringbridge.domain.employees import Employee, EmployeeKeyKind
 from ringbridge.domain.phones import mask_phone
-from ringbridge.domain.ports import CallStore, EmployeeDirectory, Ledger
+from ringbridge.domain.ports import CallStore, ContactProjection, EmployeeDirectory, Ledger
 from ringbridge.domain.rules import CardCallTypes, FunnelMode, SyncRules, UtmAttribution, closes_callback
+from ringbridge.usecases.crm_contacts import project_contact
 
 T = TypeVar("T")
 
@@ -95,7 +96,7 @@ class _Steps:
         on_refused: RefusalHook | None,
     ) -> None:
         self._call, self._calls, self._ledger, self._now = call, calls, ledger, now
-        self._outcome, self._on_refused = outcome, on_refused
+        self.outcome, self._on_refused = outcome, on_refused
 
     def done(self, step: str) -> bool:
         """Was ``step`` done (or refused for good) by an earlier attempt for this call?"""
@@ -112,7 +113,7 @@ class _Steps:
         at = self._now.isoformat(timespec="seconds")
         self._ledger.remember(refused_key(step, self._call.call_id), reason)
         self._calls.record_sync_failure(self._call.call_id, SyncFailure(step=step, reason=reason, at=at))
-        self._outcome.refused.append(step)
+        self.outcome.refused.append(step)
         if self._on_refused is not None:
             self._on_refused(step, reason)
         return None
@@ -193,7 +194,9 @@ def sync_call(
     rules: SyncRules,
     now: datetime,
     on_refused: RefusalHook | None = None,
+    projection: ContactProjection | None = None,
 ) -> SyncOutcome:
+    """``projection`` (KeyCRM, NetHunt): the contacts table, kept in step with every contact found or created (R2)."""
     outcome = SyncOutcome(call_id)
     call = calls.get(call_id)
     if call is None:
@@ -219,6 +222,7 @@ def sync_call(
             # A later event (e.g. the recording link, L4): refresh the call in the CRM only,
             # under the number's lock (KeyCRM rewrites the buyer's whole note).
             contact = crm.find_contact(phone)
+            _project(phone, contact, employees, projection)
             steps.run(STEP_CALL, lambda: crm.log_call(call, contact, manager))
             outcome.state = "updated"
             return outcome
@@ -232,31 +236,59 @@ def sync_call(
             if contact is not None:
                 ledger.remember(step_key(STEP_CONTACT, call_id), contact.crm_id)
                 outcome.contact_created = True
+        _project(phone, contact, employees, projection)
         # The call itself first: a refused card or task must never cost the call its place in the CRM.
         if not steps.done(STEP_CALL):
             steps.run(STEP_CALL, lambda: crm.log_call(call, contact, manager))
             ledger.remember(step_key(STEP_CALL, call_id), now.isoformat())
-        if contact is not None and card_wanted(call, rules) and not steps.done(STEP_CARD):
-            known = contact
-            created = steps.run(
-                STEP_CARD,
-                lambda: _open_card(call, phone, known, manager or _responsible(known, employees), crm, ledger, rules),
-            )
-            outcome.card_created = bool(created)
-        if call.direction is Direction.INCOMING and not call.answered and rules.callback_tasks and not steps.done(STEP_TASK):
-            found = contact
-            created = steps.run(STEP_TASK, lambda: _callback_task(call, phone, found, crm, employees, ledger, rules, now))
-            outcome.task_created = bool(created)
-        if closes_callback(call, rules) and not steps.done(STEP_CALLBACK):
-            steps.run(STEP_CALLBACK, lambda: crm.close_callback(phone, call))  # closing twice changes nothing
-        if contact is not None and not outcome.contact_created and utm_wanted(call, contact, rules) and not steps.done(STEP_UTM):
-            tagged = contact
-            steps.run(STEP_UTM, lambda: crm.write_utm(tagged, call.utm, call.keyword))
-            ledger.remember(step_key(STEP_UTM, call_id), now.isoformat())
+        _funnel_task_and_tags(call, phone, contact, manager, crm, employees, ledger, rules, now, steps)
         ledger.remember(f"synced#{call_id}", now.isoformat())
     finally:
         ledger.release(lock, call_id)
     return outcome
+
+
+def _funnel_task_and_tags(
+    call: CallRecord,
+    phone: str,
+    contact: CrmContact | None,
+    manager: Employee | None,
+    crm: CrmPort,
+    employees: EmployeeDirectory,
+    ledger: Ledger,
+    rules: SyncRules,
+    now: datetime,
+    steps: _Steps,
+) -> None:
+    """The steps after the contact and the call: card (F1-F6), call-back task (T1), closing a call-back, UTM tags (P8)."""
+    if contact is not None and card_wanted(call, rules) and not steps.done(STEP_CARD):
+        known = contact
+        created = steps.run(
+            STEP_CARD,
+            lambda: _open_card(call, phone, known, manager or _responsible(known, employees), crm, ledger, rules),
+        )
+        steps.outcome.card_created = bool(created)
+    if call.direction is Direction.INCOMING and not call.answered and rules.callback_tasks and not steps.done(STEP_TASK):
+        found = contact
+        created = steps.run(STEP_TASK, lambda: _callback_task(call, phone, found, crm, employees, ledger, rules, now))
+        steps.outcome.task_created = bool(created)
+    if closes_callback(call, rules) and not steps.done(STEP_CALLBACK):
+        steps.run(STEP_CALLBACK, lambda: crm.close_callback(phone, call))  # closing twice changes nothing
+    if (
+        contact is not None
+        and not steps.outcome.contact_created
+        and utm_wanted(call, contact, rules)
+        and not steps.done(STEP_UTM)
+    ):
+        tagged = contact
+        steps.run(STEP_UTM, lambda: crm.write_utm(tagged, call.utm, call.keyword))
+        ledger.remember(step_key(STEP_UTM, call.call_id), now.isoformat())
+
+
+def _project(phone: str, contact: CrmContact | None, employees: EmployeeDirectory, projection: ContactProjection | None) -> None:
+    """R2: the routing ping's item follows the CRM's responsible manager of the contact."""
+    if contact is not None and projection is not None:
+        project_contact(phone, contact, employees, projection)
 
 
 def _open_card(
@@ -295,7 +327,13 @@ def _open_card(
             ledger.release(f"card-once#{phone}", call.call_id)
         raise
     ledger.remember(f"card#{call.call_id}", card.crm_id)
+    ledger.remember(number_card_key(phone), card.crm_id)  # T1: found again by id, before any scan
     return True
+
+
+def number_card_key(phone: str) -> str:
+    """The ledger key of the last card ringbridge opened for a number."""
+    return f"number-card#{phone}"
 
 
 def _callback_task(
@@ -311,6 +349,7 @@ def _callback_task(
     """T1: one open call-back task per number, for the responsible manager or the default."""
     if ledger.recall(f"task#{call.call_id}") is not None or crm.find_open_task(phone) is not None:
         return False
+    one_time = rules.funnel_mode is FunnelMode.ONE_TIME
     assignee = _responsible(contact, employees) if contact else None
     if assignee is None and rules.default_task_employee_id:
         assignee = employees.get(rules.default_task_employee_id)
@@ -323,6 +362,8 @@ def _callback_task(
             assignee_id=assignee.employee_id if assignee else rules.default_task_employee_id,
             due_at=(now + timedelta(minutes=rules.callback_due_minutes)).isoformat(timespec="seconds"),
             text=f"Call back {(contact.name if contact else None) or phone}: missed call at {call.started_at or 'unknown time'}",
+            card_id=ledger.recall(number_card_key(phone)),
+            new_card_allowed=not (one_time and rules.funnel_enabled),
         )
     )
     ledger.remember(f"task#{call.call_id}", task.crm_id)
