@@ -18,16 +18,19 @@ from ringbridge.config import settings as _settings
 
 if TYPE_CHECKING:
     from ringbridge.domain.calls import CallEvent
+    from ringbridge.domain.contacts import Contact
     from ringbridge.domain.crm import CrmPort
     from ringbridge.ringostat.client import RingostatClient
     from ringbridge.storage.api_clients import DynamoApiClients
     from ringbridge.storage.builtin_crm import BuiltinCrm
     from ringbridge.storage.call_history import DynamoCallHistory
     from ringbridge.storage.calls import DynamoCalls
+    from ringbridge.storage.contact_push import SqsContactPush
     from ringbridge.storage.contacts import DynamoContacts, DynamoRouteLookup
     from ringbridge.storage.employees import DynamoEmployees
     from ringbridge.storage.ledger import DynamoLedger
     from ringbridge.storage.queue import SqsCallQueue
+    from ringbridge.usecases.contact_push import ContactChange
     from ringbridge.usecases.reconcile import Reconciled
     from ringbridge.usecases.sync import SyncOutcome
 
@@ -99,6 +102,13 @@ def queue() -> SqsCallQueue:
     from ringbridge.storage.queue import SqsCallQueue
 
     return SqsCallQueue(settings().call_queue_url)
+
+
+def contact_push_queue() -> SqsContactPush:
+    from ringbridge.storage.contact_push import SqsContactPush
+
+    config = settings()
+    return SqsContactPush(config.contact_push_queue_url, enabled=config.contact_push and bool(config.contact_push_queue_url))
 
 
 def api_clients() -> DynamoApiClients:
@@ -185,6 +195,54 @@ def sync(call_id: str) -> SyncOutcome:
     return sync_call(
         call_id, calls=calls(), crm=crm(), employees=employees(), ledger=ledger(), rules=settings().rules, now=utc_now()
     )
+
+
+# ---------------------------------------------------------------- caller ID in Ringostat (S1)
+def contact_change(contact: Contact) -> ContactChange:
+    """A contact of the built-in table as Ringostat should show it (no CRM page: contactLink stays empty)."""
+    from ringbridge.usecases.contact_push import ContactChange
+
+    return ContactChange(
+        external_id=contact.contact_id,
+        phone=contact.phone,
+        name=contact.name,
+        responsible_employee_id=contact.responsible_employee_id,
+        changed_at=contact.updated_at,
+    )
+
+
+def queue_contact_push(changes: list[ContactChange]) -> int:
+    """Queue contacts for Ringostat's contact book; a failure is logged, never raised (the full push repairs it)."""
+    from ringbridge.observability import logger
+
+    try:
+        return contact_push_queue().push(changes)
+    except Exception:  # noqa: BLE001 - the contact itself is saved; POST /admin/ringostat/push-contacts sends it later
+        logger.exception("contact push not queued", extra={"contacts": len(changes)})
+        return 0
+
+
+def after_sync(outcome: SyncOutcome) -> None:
+    """What follows a call's CRM sync: a contact it created goes to Ringostat's contact book (S1)."""
+    if not outcome.contact_created or not settings().contact_push:
+        return
+    from ringbridge.domain.clock import utc_stamp
+    from ringbridge.usecases.contact_push import ContactChange, contact_link
+
+    call = calls().get(outcome.call_id)
+    contact = crm().find_contact(call.other_party) if call is not None and call.other_party else None
+    if contact is None:
+        return
+    link = contact_link(settings().crm_contact_url, contact.crm_id) if settings().crm != "builtin" else None
+    change = ContactChange(
+        external_id=contact.crm_id,
+        phone=contact.phone,
+        name=contact.name,
+        responsible_employee_id=contact.responsible_employee_id,
+        link=link,
+        changed_at=utc_stamp(),
+    )
+    queue_contact_push([change])
 
 
 def reset() -> None:

@@ -87,6 +87,7 @@ class BuiltinCrm:
             "manager_name": responsible.name if responsible else None,
             "route_to": responsible.routing_target if responsible else None,
             "created_by_call": draft.call_id,
+            "listing": "contact",  # the sparse index of the full push to Ringostat (storage/contacts.py)
             "created_at": now,
             "updated_at": now,
         }

@@ -9,6 +9,11 @@ from ringbridge.domain.clock import utc_stamp
 from ringbridge.domain.contacts import Contact
 from ringbridge.storage.aws import DynamoStore, client, from_item
 
+# Every contact carries ``listing = LISTING``: the sparse index ``by_listing`` lists them all with
+# Query pages (the full push to Ringostat, S1), never a Scan.
+LISTING = "contact"
+LISTING_INDEX = "by_listing"
+
 
 class DynamoContacts(DynamoStore):
     def get(self, phone: str, consistent: bool = False) -> Contact | None:
@@ -24,12 +29,14 @@ class DynamoContacts(DynamoStore):
             "created_at = if_not_exists(created_at, :now)",
             "#source = if_not_exists(#source, :source)",
             "updated_at = :now",
+            "listing = :listing",
         ]
         removes: list[str] = []
         values: dict[str, Any] = {
             ":new_id": {"S": uuid.uuid4().hex},
             ":now": {"S": now},
             ":source": {"S": "admin"},
+            ":listing": {"S": LISTING},
         }
         for attribute, value in (
             ("name", name),
@@ -59,6 +66,22 @@ class DynamoContacts(DynamoStore):
             ReturnValues="ALL_NEW",
         )
         return Contact.model_validate(from_item(response["Attributes"]))
+
+    def page(self, after: str | None = None, limit: int = 100) -> tuple[list[Contact], str | None]:
+        """One page of every contact (by number) from the listing index, and where the next starts."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": LISTING_INDEX,
+            "KeyConditionExpression": "listing = :listing",
+            "ExpressionAttributeValues": {":listing": {"S": LISTING}},
+            "Limit": limit,
+        }
+        if after:
+            request["ExclusiveStartKey"] = {"listing": {"S": LISTING}, "phone": {"S": after}}
+        response = self.dynamodb.query(**request)
+        contacts = [Contact.model_validate(from_item(item)) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return contacts, (last["phone"]["S"] if last else None)
 
     def reroute_employee(self, employee_id: str, route_to: str | None, manager_name: str | None) -> int:
         paginator = self.dynamodb.get_paginator("query")
