@@ -90,6 +90,8 @@ class Settings(BaseModel):
     contact_push_interval_ms: int = Field(default=200, ge=0, le=10000)
     # The CRM's page of a contact, "{id}" standing for its id (contactLink); empty: none.
     crm_contact_url: str = ""
+    # Call events for automations (A1): the stack's EventBridge bus; empty: none published.
+    call_event_bus: str = ""
     api_key_cache_seconds: int = Field(default=60, ge=0, le=900)
     # The pipeline's rules (P7, F1-F4, T1), e.g. ``FUNNEL_MODE=repeatable``.
     rules: SyncRules = Field(default_factory=SyncRules)

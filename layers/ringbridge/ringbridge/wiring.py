@@ -222,10 +222,15 @@ def queue_contact_push(changes: list[ContactChange]) -> int:
         return 0
 
 
-def after_sync(outcome: SyncOutcome) -> None:
-    """What follows a call's CRM sync: a contact it created goes to Ringostat's contact book (S1)."""
-    if not outcome.contact_created or not settings().contact_push:
-        return
+def after_sync(outcome: SyncOutcome, moment: str | None = None) -> None:
+    """What follows a call's CRM sync: its moment on the event bus (A1); a contact it created to Ringostat (S1)."""
+    if outcome.contact_created and settings().contact_push:
+        _push_created_contact(outcome)  # first: it never raises, and a retried sync no longer reports the contact
+    if moment and settings().call_event_bus and outcome.state != "unknown_call":
+        announce_call(outcome.call_id, moment)  # raises on failure: the queue retries the message
+
+
+def _push_created_contact(outcome: SyncOutcome) -> None:
     from ringbridge.domain.clock import utc_stamp
     from ringbridge.usecases.contact_push import ContactChange, contact_link
 
@@ -243,6 +248,30 @@ def after_sync(outcome: SyncOutcome) -> None:
         changed_at=utc_stamp(),
     )
     queue_contact_push([change])
+
+
+def announce_call(call_id: str, moment: str) -> bool:
+    """A1: publish this moment of the call to the event bus, once (a retry after a failure publishes it then)."""
+    import uuid
+
+    from ringbridge.storage.call_events_bus import EventBridgeCalls
+    from ringbridge.usecases.call_announcements import ANNOUNCED_SECONDS, announcement_key, call_event
+    from ringbridge.usecases.sync import resolve_manager
+
+    call = calls().get(call_id)
+    if call is None:
+        return False
+    key, owner = announcement_key(call_id, moment), uuid.uuid4().hex
+    marks = ledger()
+    if not marks.claim(key, owner, ttl_seconds=ANNOUNCED_SECONDS):
+        return False
+    try:
+        detail_type, detail = call_event(call, moment, resolve_manager(call, employees()))
+        EventBridgeCalls(settings().call_event_bus).publish(detail_type, detail)
+    except Exception:
+        marks.release(key, owner)
+        raise
+    return True
 
 
 def reset() -> None:
