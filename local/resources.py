@@ -56,6 +56,12 @@ def create_resources(
             progressed = True
         if not progressed:
             raise ValueError(f"queues with unresolvable redrive targets: {sorted(pending)}")
+    for name, resource in template.of_type("AWS::Events::EventBus").items():
+        import boto3
+
+        bus = str(intrinsics.resolve(resource["Properties"]["Name"]))
+        arn = boto3.client("events", region_name=REGION).create_event_bus(Name=bus)["EventBusArn"]
+        attributes[name] = {"Ref": bus, "Arn": arn, "Name": bus}
     return attributes
 
 

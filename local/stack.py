@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from local.bus import LocalBus, notify_pattern
 from local.gateway import Gateway
 from local.poller import QueuePoller
 from local.resources import REGION, create_resources, function_environment
@@ -69,6 +70,8 @@ class LocalStack:
     # Started when RingostatApiUrl is left at "local" (the default here): click-to-call, the staff
     # import and reconciliation then talk to it; a real URL (--param RingostatApiUrl=https://…) switches it off.
     ringostat: RingostatFake | None = None
+    # Started when NotifyWebhookUrl is set: the call events NotifyOn selects are POSTed to it (A1).
+    bus: LocalBus | None = None
 
     def start(self) -> LocalStack:
         import boto3
@@ -111,6 +114,10 @@ class LocalStack:
 
         add_layers_to_path(self.template)
         reset_function_state()  # a new stack is a new set of containers
+        settings = {**self.template.parameter_defaults(), **self.parameters}
+        if settings.get("NotifyWebhookUrl"):
+            self.bus = LocalBus(settings["NotifyWebhookUrl"], notify_pattern(self.template, settings["NotifyOn"]))
+            self.bus.attach()
         self.functions = {spec.logical_id: LocalFunction(spec) for spec in self.template.functions()}
         for function in self.functions.values():
             for trigger in function.spec.sqs_triggers:
@@ -141,6 +148,8 @@ class LocalStack:
     def stop(self) -> None:
         for poller in self.pollers:
             poller.stop()
+        if self.bus is not None:
+            self.bus.detach()
         if self.ringostat is not None:
             self.ringostat.stop()
         if hasattr(self, "_http"):

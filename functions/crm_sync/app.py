@@ -49,6 +49,7 @@ def sync_record(record: SQSRecord) -> None:
     message = CallMessage.model_validate_json(record.body)
     logger.set_correlation_id(message.call_id)
     outcome = wiring.sync(message.call_id, on_refused=step_refused)
+    wiring.after_sync(outcome, message.moment)
     logger.info(
         "call synced",
         extra={

@@ -20,6 +20,7 @@ def put_contact(phone: str) -> HttpResponse:
     contact = directory.seed_contact(
         unquote(phone), upsert, wiring.settings().default_country, wiring.employees(), wiring.contacts()
     )
+    wiring.queue_contact_push([wiring.contact_change(contact)])  # S1: caller ID in Ringostat
     return json_response(200, contact.model_dump())
 
 

@@ -60,6 +60,7 @@ def create_contact() -> HttpResponse:
     )
     if created:
         logger.info("contact created", extra={"phone": mask_phone(phone)})
+        wiring.queue_contact_push([wiring.contact_change(contact)])  # S1: caller ID in Ringostat
     return json_response(201 if created else 200, contact_view(contact))
 
 

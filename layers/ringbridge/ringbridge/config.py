@@ -42,6 +42,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     ),
     "reconcile": ("calls_table", "dedup_table", "call_queue_url", "admin_token_param", "ringostat_auth_key_param"),
     "crm_contacts": ("contacts_table", "sip_mappings_table", "dedup_table", "admin_token_param"),
+    "contact_push": ("sip_mappings_table", "ringostat_auth_key_param"),
     "crm_api": (
         "contacts_table",
         "sip_mappings_table",
@@ -93,6 +94,15 @@ class Settings(BaseModel):
     reconcile_overlap_minutes: int = Field(default=30, ge=0, le=1440)
     # R2 with KeyCRM/NetHunt: how often the contacts changed in the CRM are pulled into routing.
     crm_contact_pull_minutes: int = Field(default=15, ge=1, le=1440)
+    # Caller ID in Ringostat (S1): contacts pushed through this queue; off: nothing is queued.
+    contact_push: bool = True
+    contact_push_queue_url: str = ""
+    # The least time between two contact-sync requests of one worker (its rate limit).
+    contact_push_interval_ms: int = Field(default=200, ge=0, le=10000)
+    # The CRM's page of a contact, "{id}" standing for its id (contactLink); empty: none.
+    crm_contact_url: str = ""
+    # Call events for automations (A1): the stack's EventBridge bus; empty: none published.
+    call_event_bus: str = ""
     api_key_cache_seconds: int = Field(default=60, ge=0, le=900)
     # The pipeline's rules (P7, F1-F4, T1), e.g. ``FUNNEL_MODE=repeatable``.
     rules: SyncRules = Field(default_factory=SyncRules)

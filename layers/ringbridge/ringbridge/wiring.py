@@ -18,16 +18,19 @@ from ringbridge.config import settings as _settings
 
 if TYPE_CHECKING:
     from ringbridge.domain.calls import CallEvent
+    from ringbridge.domain.contacts import Contact
     from ringbridge.domain.crm import CrmPort
     from ringbridge.ringostat.client import RingostatClient
     from ringbridge.storage.api_clients import DynamoApiClients
     from ringbridge.storage.builtin_records import BuiltinRecords
     from ringbridge.storage.call_history import DynamoCallHistory
     from ringbridge.storage.calls import DynamoCalls
+    from ringbridge.storage.contact_push import SqsContactPush
     from ringbridge.storage.contacts import DynamoContacts, DynamoRouteLookup
     from ringbridge.storage.employees import DynamoEmployees
     from ringbridge.storage.ledger import DynamoLedger
     from ringbridge.storage.queue import SqsCallQueue
+    from ringbridge.usecases.contact_push import ContactChange
     from ringbridge.usecases.crm_contacts import PullOutcome
     from ringbridge.usecases.reconcile import Reconciled
     from ringbridge.usecases.sync import RefusalHook, SyncOutcome
@@ -125,6 +128,13 @@ def queue() -> SqsCallQueue:
     from ringbridge.storage.queue import SqsCallQueue
 
     return SqsCallQueue(settings().call_queue_url)
+
+
+def contact_push_queue() -> SqsContactPush:
+    from ringbridge.storage.contact_push import SqsContactPush
+
+    config = settings()
+    return SqsContactPush(config.contact_push_queue_url, enabled=config.contact_push and bool(config.contact_push_queue_url))
 
 
 def api_clients() -> DynamoApiClients:
@@ -245,6 +255,83 @@ def sync(call_id: str, on_refused: RefusalHook | None = None) -> SyncOutcome:
         # With KeyCRM or NetHunt the contacts table is a projection of the CRM's contacts (R2).
         projection=contacts() if settings().crm != "builtin" else None,
     )
+
+
+# ---------------------------------------------------------------- caller ID in Ringostat (S1)
+def contact_change(contact: Contact) -> ContactChange:
+    """A contact of the built-in table as Ringostat should show it (no CRM page: contactLink stays empty)."""
+    from ringbridge.usecases.contact_push import ContactChange
+
+    return ContactChange(
+        external_id=contact.contact_id,
+        phone=contact.phone,
+        name=contact.name,
+        responsible_employee_id=contact.responsible_employee_id,
+        changed_at=contact.updated_at,
+    )
+
+
+def queue_contact_push(changes: list[ContactChange]) -> int:
+    """Queue contacts for Ringostat's contact book; a failure is logged, never raised (the full push repairs it)."""
+    from ringbridge.observability import logger
+
+    try:
+        return contact_push_queue().push(changes)
+    except Exception:  # noqa: BLE001 - the contact itself is saved; POST /admin/ringostat/push-contacts sends it later
+        logger.exception("contact push not queued", extra={"contacts": len(changes)})
+        return 0
+
+
+def after_sync(outcome: SyncOutcome, moment: str | None = None) -> None:
+    """What follows a call's CRM sync: its moment on the event bus (A1); a contact it created to Ringostat (S1)."""
+    if outcome.contact_created and settings().contact_push:
+        _push_created_contact(outcome)  # first: it never raises, and a retried sync no longer reports the contact
+    if moment and settings().call_event_bus and outcome.state != "unknown_call":
+        announce_call(outcome.call_id, moment)  # raises on failure: the queue retries the message
+
+
+def _push_created_contact(outcome: SyncOutcome) -> None:
+    from ringbridge.domain.clock import utc_stamp
+    from ringbridge.usecases.contact_push import ContactChange, contact_link
+
+    call = calls().get(outcome.call_id)
+    contact = crm().find_contact(call.other_party) if call is not None and call.other_party else None
+    if contact is None:
+        return
+    link = contact_link(settings().crm_contact_url, contact.crm_id) if settings().crm != "builtin" else None
+    change = ContactChange(
+        external_id=contact.crm_id,
+        phone=contact.phone,
+        name=contact.name,
+        responsible_employee_id=contact.responsible_employee_id,
+        link=link,
+        changed_at=utc_stamp(),
+    )
+    queue_contact_push([change])
+
+
+def announce_call(call_id: str, moment: str) -> bool:
+    """A1: publish this moment of the call to the event bus, once (a retry after a failure publishes it then)."""
+    import uuid
+
+    from ringbridge.storage.call_events_bus import EventBridgeCalls
+    from ringbridge.usecases.call_announcements import ANNOUNCED_SECONDS, announcement_key, call_event
+    from ringbridge.usecases.sync import resolve_manager
+
+    call = calls().get(call_id)
+    if call is None:
+        return False
+    key, owner = announcement_key(call_id, moment), uuid.uuid4().hex
+    marks = ledger()
+    if not marks.claim(key, owner, ttl_seconds=ANNOUNCED_SECONDS):
+        return False
+    try:
+        detail_type, detail = call_event(call, moment, resolve_manager(call, employees()))
+        EventBridgeCalls(settings().call_event_bus).publish(detail_type, detail)
+    except Exception:
+        marks.release(key, owner)
+        raise
+    return True
 
 
 def reset() -> None:

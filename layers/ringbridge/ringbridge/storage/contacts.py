@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import uuid
 from typing import Any
 
 from ringbridge.domain.clock import utc_stamp
 from ringbridge.domain.contacts import Contact
 from ringbridge.domain.crm_lists import CONTACTS_LIST_KEY, name_key
+from ringbridge.domain.errors import InvalidInput
 from ringbridge.storage.aws import DynamoStore, client, from_item
+
+
+def page_token(name_key: str, phone: str) -> str:
+    """The opaque token of the place in the contacts' listing after (name key, number)."""
+    raw = json.dumps([name_key, phone], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _position(token: str) -> tuple[str, str]:
+    """The (name key, number) a ``page`` token names; InvalidInput for anything else."""
+    try:
+        name, phone = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, TypeError, binascii.Error):
+        raise InvalidInput("invalid field 'after': the 'next' of the previous answer") from None
+    if not isinstance(name, str) or not isinstance(phone, str) or not phone.startswith("+"):
+        raise InvalidInput("invalid field 'after': the 'next' of the previous answer")
+    return name, phone
 
 
 class DynamoContacts(DynamoStore):
@@ -105,6 +126,26 @@ class DynamoContacts(DynamoStore):
         )
         old = response.get("Attributes")
         return Contact.model_validate(from_item(old)) if old else None
+
+    def page(self, after: str | None = None, limit: int = 100) -> tuple[list[Contact], str | None]:
+        """One page of every contact from the contacts' ``by_name`` index (every contact is in one partition)."""
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "by_name",
+            "KeyConditionExpression": "list_key = :list_key",
+            "ExpressionAttributeValues": {":list_key": {"S": CONTACTS_LIST_KEY}},
+            "Limit": limit,
+        }
+        if after:
+            name, phone = _position(after)
+            request["ExclusiveStartKey"] = {"list_key": {"S": CONTACTS_LIST_KEY}, "name_key": {"S": name}, "phone": {"S": phone}}
+        response = self.dynamodb.query(**request)
+        # The index projects what listings show; ``updated_at`` is not among it.
+        contacts = [Contact.model_validate({"updated_at": "", **from_item(item)}) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        if not last:
+            return contacts, None
+        return contacts, page_token(last["name_key"]["S"], last["phone"]["S"])
 
     def reroute_employee(self, employee_id: str, route_to: str | None, manager_name: str | None) -> int:
         paginator = self.dynamodb.get_paginator("query")
