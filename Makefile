@@ -13,7 +13,8 @@ TOOLS_VENV := .venv-tools
 TOOLS := $(TOOLS_VENV)/bin
 TOOLS_STAMP := $(TOOLS_VENV)/.installed-$(shell cat requirements-tools.txt | sha1sum | cut -c1-12)
 
-.PHONY: install tools run test security audit lint typecheck validate build pytest unit integration e2e bench clean
+.PHONY: install tools run test prerequisites static security cfn-lint checkov audit audit-runtime audit-dev lint typecheck \
+	validate build pytest unit integration e2e bench clean
 
 $(STAMP): requirements-dev.txt layers/ringbridge/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,19 +37,36 @@ tools: $(TOOLS_STAMP)
 run: install
 	$(BIN)/python -m local
 
-test: security lint typecheck validate build pytest
+# First what this machine lacks (seconds), then the static checks side by side (each one's output
+# in one piece, any failure fatal), then the tests.
+test: prerequisites
+	@$(MAKE) --no-print-directory --jobs=$(STATIC_JOBS) --output-sync=target static
+	@$(MAKE) --no-print-directory pytest
+
+prerequisites:
+	@$(SAM_ENV) $(PYTHON) scripts/check_prerequisites.py
+
+STATIC_JOBS ?= 4
+static: security lint typecheck validate build
 
 # cfn-lint (informational checks too) and checkov (settings: .checkov.yaml) must be clean; every
 # suppression is in template.yaml with its reason. Then the dependency audit.
-security: install tools
+security: cfn-lint checkov audit
+
+cfn-lint: install
 	$(BIN)/cfn-lint --include-checks I -- template.yaml
+
+checkov: tools
 	$(TOOLS)/checkov -d .
-	@$(MAKE) --no-print-directory audit
 
 # The shipped runtime fails the build on a known vulnerability; the dev tools are a report only.
 # Without the advisory database (no network) both warn loudly and pass: see scripts/pip_audit_gate.py.
-audit: tools
+audit: audit-runtime audit-dev
+
+audit-runtime: tools
 	$(TOOLS)/python scripts/pip_audit_gate.py --fatal --pip-audit $(TOOLS)/pip-audit layers/ringbridge/requirements.txt
+
+audit-dev: tools
 	-$(TOOLS)/python scripts/pip_audit_gate.py --pip-audit $(TOOLS)/pip-audit requirements-dev.txt
 
 lint: install
@@ -59,7 +77,7 @@ typecheck: install
 	$(BIN)/mypy
 	@# Every function is a module named `app`: check them one at a time.
 	@for handler in functions/*/app.py; do echo "mypy $$handler"; $(BIN)/mypy --config-file pyproject.toml $$handler || exit 1; done
-	$(BIN)/mypy --config-file pyproject.toml scripts/pip_audit_gate.py
+	$(BIN)/mypy --config-file pyproject.toml scripts/pip_audit_gate.py scripts/check_prerequisites.py
 
 validate: install
 	$(SAM_ENV) $(BIN)/sam validate --lint
