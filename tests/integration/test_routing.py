@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ConnectTimeoutError
 
-from tests.conftest import load_event, reference_json_blocks
+from tests.conftest import load_event, ringostat_payload
 from tests.integration.conftest import WEBHOOK_TOKEN, AwsStack
 
 ANNA = {"name": "Anna Nowak", "crm_manager_id": "17", "ringostat_employee_id": "111111", "sip_accounts": ["company_anna"]}
@@ -34,12 +34,10 @@ def test_r2_known_caller_in_any_form_reaches_manager(aws: AwsStack, written: str
     assert response.json == {"dst_phone": "company_anna"}
 
 
-def test_r1_reference_wire_form_from_shared_reference(aws: AwsStack) -> None:
-    """The request Ringostat sends KeyCRM's webhook link, as the reference documents it."""
-    blocks = reference_json_blocks("reference/ringostat.md", "### 2.2 KeyCRM's and NetHunt's configuration")
-    request_block = next(block for block in blocks if '"state": "ping"' in block)
-    body = json.loads(request_block.strip().splitlines()[-1])
-    body["direction"] = "in"
+def test_r1_keycrm_style_wire_form(aws: AwsStack) -> None:
+    """The request Ringostat sends a webhook number configured as for KeyCRM (from, direction, state: ping)."""
+    body = ringostat_payload("routing-ping-keycrm.json")
+    assert body["state"] == "ping"
     seed(aws, phone=body["from"])
     response = aws.post_webhook("/ringostat/routing", json=body)
     assert response.json == {"dst_phone": "company_anna"}
