@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -19,3 +23,20 @@ def load_event(name: str) -> dict[str, Any]:
 def ringostat_payload(name: str) -> dict[str, Any]:
     """A request body Ringostat sends, from ``tests/fixtures/ringostat/`` (its README says what each is)."""
     return json.loads((FIXTURES / "ringostat" / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_botocore_loader() -> Iterator[None]:
+    """Every boto3 session of a test process reads AWS's service models through one loader.
+
+    moto resets boto3's default session for each test and Powertools makes a session per
+    cache reset, so each new session would parse the same JSON models again (most of an AWS
+    test's setup). In Lambda one container keeps one session; sharing the loader (which
+    caches what it parsed) gives the tests the same.
+    """
+    import botocore.session
+    from botocore.loaders import create_loader
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", cache(create_loader))
+        yield

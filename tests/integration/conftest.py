@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import boto3
@@ -30,6 +32,16 @@ def _refuse_scan(**_: Any) -> None:
 
 # Template parameters for tests: retry a failed CRM sync at once instead of after 5 s.
 TEST_PARAMETERS = {"RetryBaseSeconds": "0"}
+
+
+@cache
+def _parsed_template() -> Template:
+    return load_template()
+
+
+def fresh_template() -> Template:
+    """template.yaml, parsed once per test process (YAML parsing is most of a test's setup); a copy per test."""
+    return Template(copy.deepcopy(_parsed_template().raw))
 
 
 @dataclass
@@ -114,7 +126,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsStack]:
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    template = load_template()
+    template = fresh_template()
     with mock_aws():
         reset_function_state()
         # No request path may Scan: any Scan by ringbridge's clients fails the test (tests' own reads
