@@ -12,9 +12,16 @@ SAM_ENV := SAM_CLI_TELEMETRY=0 $(if $(PYENV_313),PYENV_VERSION=$(shell pyenv ver
 TOOLS_VENV := .venv-tools
 TOOLS := $(TOOLS_VENV)/bin
 TOOLS_STAMP := $(TOOLS_VENV)/.installed-$(shell cat requirements-tools.txt | sha1sum | cut -c1-12)
+# dynalite, the integration tests' second DynamoDB (Node.js), from its lock file into tests/dynalite/node_modules.
+DYNALITE := tests/dynalite
+DYNALITE_STAMP := $(DYNALITE)/node_modules/.installed-$(shell cat $(DYNALITE)/package-lock.json | sha1sum | cut -c1-12)
+# pytest-xdist: test processes side by side (auto: one per core); the end-to-end tests share one
+# (tests/conftest.py) and so one local stack.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest --numprocesses=$(PYTEST_WORKERS) --dist=loadgroup
 
-.PHONY: install tools run test prerequisites static security cfn-lint checkov audit audit-runtime audit-dev lint typecheck \
-	validate build pytest unit integration e2e bench clean
+.PHONY: install tools dynalite run test prerequisites static security cfn-lint checkov audit audit-runtime audit-dev lint typecheck \
+	validate build pytest pytest-dynalite unit integration e2e bench clean
 
 $(STAMP): requirements-dev.txt layers/ringbridge/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +41,12 @@ $(TOOLS_STAMP): requirements-tools.txt
 
 tools: $(TOOLS_STAMP)
 
+$(DYNALITE_STAMP): $(DYNALITE)/package.json $(DYNALITE)/package-lock.json
+	cd $(DYNALITE) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+dynalite: $(DYNALITE_STAMP)
+
 run: install
 	$(BIN)/python -m local
 
@@ -47,7 +60,7 @@ prerequisites:
 	@$(SAM_ENV) $(PYTHON) scripts/check_prerequisites.py
 
 STATIC_JOBS ?= 4
-static: security lint typecheck validate build
+static: security lint typecheck validate build dynalite
 
 # cfn-lint (informational checks too) and checkov (settings: .checkov.yaml) must be clean; every
 # suppression is in template.yaml with its reason. Then the dependency audit.
@@ -85,20 +98,26 @@ validate: install
 build: install
 	$(SAM_ENV) $(BIN)/sam build
 
-pytest: install
-	$(BIN)/python -m pytest
+# Every test on moto, then the integration suite again on dynalite (tests/integration/backends.py).
+pytest: install dynalite
+	$(PYTEST)
+	@$(MAKE) --no-print-directory pytest-dynalite
+
+pytest-dynalite: install dynalite
+	$(PYTEST) tests/integration --dynamodb=dynalite
 
 unit: install
-	$(BIN)/python -m pytest tests/unit
+	$(PYTEST) tests/unit
 
-integration: install
-	$(BIN)/python -m pytest tests/integration
+integration: install dynalite
+	$(PYTEST) tests/integration
+	$(PYTEST) tests/integration --dynamodb=dynalite
 
 e2e: install
-	$(BIN)/python -m pytest tests/e2e
+	$(PYTEST) tests/e2e
 
 clean:
-	rm -rf $(VENV) $(TOOLS_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS_VENV) $(DYNALITE)/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
 bench: install
 	$(BIN)/python -m tests.bench

@@ -13,6 +13,29 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+E2E = Path(__file__).resolve().parent / "e2e"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--dynamodb",
+        choices=("moto", "dynalite"),
+        default="moto",
+        help="the DynamoDB the integration tests run on: moto in-process (default) or dynalite, an independent "
+        "implementation (npm ci in tests/dynalite; started per test process). SQS and SSM stay on moto.",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"DynamoDB: {config.getoption('dynamodb')}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``--dist loadgroup``) the end-to-end tests share one worker, and so
+    one local stack (a session fixture is per worker); every other test goes where there is room."""
+    for item in items:
+        if item.path.is_relative_to(E2E):
+            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 def load_event(name: str) -> dict[str, Any]:
