@@ -1,7 +1,8 @@
 """What `make test` needs from this machine, checked in seconds before it spends minutes.
 
 Each prerequisite is reported as ``ok`` or ``MISSING`` with what to install; the exit code is 1
-when anything is missing. Standard library only: it runs before the virtualenv exists.
+when anything is missing. Standard library only, and it runs on an old Python too (3.7+), to say that it is too old: it
+runs before the virtualenv exists.
 
 - Python 3.11 or newer: the interpreter that creates the virtualenv (``make PYTHON=...``), and
   the virtualenv itself when it is already there.
@@ -20,19 +21,22 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    Which = Callable[[str], str | None]
+    # Run a command; return (exit code, its output): 127 when it cannot be started.
+    Run = Callable[[Sequence[str]], tuple[int, str]]
 
 MIN_PYTHON = (3, 11)
 # dynalite's package.json declares node >= 20 (tests/dynalite/package.json).
 MIN_NODE = 20
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
-
-Which = Callable[[str], str | None]
-# Run a command; return (exit code, its output): 127 when it cannot be started.
-Run = Callable[[Sequence[str]], tuple[int, str]]
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ def check_venv(venv_python: Path, run: Run) -> Finding | None:
 
 def check_runtime(runtime: str, which: Which, run: Run) -> Finding:
     what = f"{runtime} for `sam build` (the functions' runtime in template.yaml)"
-    version = runtime.removeprefix("python")
+    version = runtime[len("python") :]
     fix = (
         f"install Python {version}: `pyenv install {version}` (the Makefile finds pyenv's newest {version} by itself), "
         f"or put a `{runtime}` on PATH"
