@@ -12,8 +12,16 @@ SAM_ENV := SAM_CLI_TELEMETRY=0 $(if $(PYENV_313),PYENV_VERSION=$(shell pyenv ver
 TOOLS_VENV := .venv-tools
 TOOLS := $(TOOLS_VENV)/bin
 TOOLS_STAMP := $(TOOLS_VENV)/.installed-$(shell cat requirements-tools.txt | sha1sum | cut -c1-12)
+# dynalite, the integration tests' second DynamoDB (Node.js), from its lock file into tests/dynalite/node_modules.
+DYNALITE := tests/dynalite
+DYNALITE_STAMP := $(DYNALITE)/node_modules/.installed-$(shell cat $(DYNALITE)/package-lock.json | sha1sum | cut -c1-12)
+# pytest-xdist: test processes side by side (auto: one per core); the end-to-end tests share one
+# (tests/conftest.py) and so one local stack.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest --numprocesses=$(PYTEST_WORKERS) --dist=loadgroup
 
-.PHONY: install tools run test security audit lint typecheck validate build pytest unit integration e2e contract contract-published bench clean
+.PHONY: install tools dynalite run test prerequisites static security cfn-lint checkov audit audit-runtime audit-dev lint typecheck \
+	validate build pytest pytest-dynalite unit integration e2e contract contract-published bench clean
 
 $(STAMP): requirements-dev.txt layers/ringbridge/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,22 +43,45 @@ $(TOOLS_STAMP): requirements-tools.txt
 
 tools: $(TOOLS_STAMP)
 
+$(DYNALITE_STAMP): $(DYNALITE)/package.json $(DYNALITE)/package-lock.json
+	cd $(DYNALITE) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+dynalite: $(DYNALITE_STAMP)
+
 run: install
 	$(BIN)/python -m local
 
-test: security lint typecheck validate build pytest
+# First what this machine lacks (seconds), then the static checks side by side (each one's output
+# in one piece, any failure fatal), then the tests.
+test: prerequisites
+	@$(MAKE) --no-print-directory --jobs=$(STATIC_JOBS) --output-sync=target static
+	@$(MAKE) --no-print-directory pytest
+
+prerequisites:
+	@$(SAM_ENV) $(PYTHON) scripts/check_prerequisites.py
+
+STATIC_JOBS ?= 4
+static: security lint typecheck validate build dynalite
 
 # cfn-lint (informational checks too) and checkov (settings: .checkov.yaml) must be clean; every
 # suppression is in template.yaml with its reason. Then the dependency audit.
-security: install tools
+security: cfn-lint checkov audit
+
+cfn-lint: install
 	$(BIN)/cfn-lint --include-checks I -- template.yaml
+
+checkov: tools
 	$(TOOLS)/checkov -d .
-	@$(MAKE) --no-print-directory audit
 
 # The shipped runtime fails the build on a known vulnerability; the dev tools are a report only.
 # Without the advisory database (no network) both warn loudly and pass: see scripts/pip_audit_gate.py.
-audit: tools
+audit: audit-runtime audit-dev
+
+audit-runtime: tools
 	$(TOOLS)/python scripts/pip_audit_gate.py --fatal --pip-audit $(TOOLS)/pip-audit layers/ringbridge/requirements.txt
+
+audit-dev: tools
 	-$(TOOLS)/python scripts/pip_audit_gate.py --pip-audit $(TOOLS)/pip-audit requirements-dev.txt
 
 lint: install
@@ -61,7 +92,7 @@ typecheck: install
 	$(BIN)/mypy
 	@# Every function is a module named `app`: check them one at a time.
 	@for handler in functions/*/app.py; do echo "mypy $$handler"; $(BIN)/mypy --config-file pyproject.toml $$handler || exit 1; done
-	$(BIN)/mypy --config-file pyproject.toml scripts/pip_audit_gate.py scripts/check_bytecode.py
+	$(BIN)/mypy --config-file pyproject.toml scripts/pip_audit_gate.py scripts/check_bytecode.py scripts/check_prerequisites.py
 
 validate: install
 	$(SAM_ENV) $(BIN)/sam validate --lint
@@ -77,28 +108,34 @@ build: install .aws-sam/.lambda-mk
 	$(SAM_ENV) $(BIN)/sam build
 	$(BIN)/python scripts/check_bytecode.py .aws-sam/build
 
-pytest: install
-	$(BIN)/python -m pytest
+# Every test on moto, then the integration suite again on dynalite (tests/integration/backends.py).
+pytest: install dynalite
+	$(PYTEST)
+	@$(MAKE) --no-print-directory pytest-dynalite
+
+pytest-dynalite: install dynalite
+	$(PYTEST) tests/integration --dynamodb=dynalite
 
 unit: install
-	$(BIN)/python -m pytest tests/unit
+	$(PYTEST) tests/unit
 
-integration: install
-	$(BIN)/python -m pytest tests/integration
+integration: install dynalite
+	$(PYTEST) tests/integration
+	$(PYTEST) tests/integration --dynamodb=dynalite
 
 e2e: install
-	$(BIN)/python -m pytest -m e2e
+	$(PYTEST) -m e2e
 
 # The adapters against the strict fakes, every request and answer checked against tests/contract/*_api.yaml.
 contract: install
-	$(BIN)/python -m pytest tests/contract tests/integration/test_keycrm_adapter.py tests/integration/test_nethunt_adapter.py
+	$(PYTEST) tests/contract tests/integration/test_keycrm_adapter.py tests/integration/test_nethunt_adapter.py
 
 # Extra, outside `make test`: the KeyCRM scenario against KeyCRM's full published document in ../shared.
 contract-published: install
-	$(BIN)/python -m pytest -m published_contract tests/contract
+	$(PYTEST) -m published_contract tests/contract
 
 clean:
-	rm -rf $(VENV) $(TOOLS_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS_VENV) $(DYNALITE)/node_modules .aws-sam .pytest_cache .mypy_cache .ruff_cache
 
 # The cold-start figures run the built layer and functions under python3.13 (tests/bench/coldstart.py).
 bench: install build

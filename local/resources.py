@@ -14,9 +14,18 @@ _TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "L
 
 
 def create_resources(
-    template: Template, dynamodb: Any, sqs: Any, parameters: dict[str, str] | None = None
+    template: Template,
+    dynamodb: Any,
+    sqs: Any,
+    parameters: dict[str, str] | None = None,
+    *,
+    tolerate_unsupported: bool = False,
 ) -> dict[str, dict[str, str]]:
-    """Create every table and queue; return their attributes by logical id (for ``Intrinsics``)."""
+    """Create every table and queue; return their attributes by logical id (for ``Intrinsics``).
+
+    ``tolerate_unsupported``: a DynamoDB that lacks an optional table setting (dynalite has no
+    UpdateTimeToLive) gets the table without it; by default that is an error.
+    """
     attributes: dict[str, dict[str, str]] = {}
     intrinsics = Intrinsics({**template.parameter_defaults(), **(parameters or {})}, attributes)
     for name, props in template.tables.items():
@@ -24,8 +33,11 @@ def create_resources(
         dynamodb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **request)
         ttl = props.get("TimeToLiveSpecification")
         if ttl and ttl.get("Enabled"):
-            dynamodb.update_time_to_live(
-                TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
+            _optional(
+                tolerate_unsupported,
+                dynamodb.update_time_to_live,
+                TableName=name,
+                TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
             )
         arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
         attributes[name] = {"Ref": name, "Arn": arn}
@@ -63,6 +75,16 @@ def create_resources(
         arn = boto3.client("events", region_name=REGION).create_event_bus(Name=bus)["EventBusArn"]
         attributes[name] = {"Ref": bus, "Arn": arn, "Name": bus}
     return attributes
+
+
+def _optional(tolerate_unsupported: bool, call: Any, **request: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        call(**request)
+    except ClientError as error:
+        if not (tolerate_unsupported and error.response.get("Error", {}).get("Code") == "UnknownOperationException"):
+            raise
 
 
 def function_environment(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import boto3
@@ -18,6 +21,7 @@ from local.resources import create_resources, function_environment
 from local.runtime import LocalFunction, add_layers_to_path, load_module, reset_function_state
 from local.stack import DEFAULT_SECRETS
 from local.template import Template, load_template
+from tests.integration.backends import UNKNOWN_OPERATION
 
 WEBHOOK_TOKEN = DEFAULT_SECRETS["WEBHOOK_TOKEN"]
 ADMIN_TOKEN = DEFAULT_SECRETS["ADMIN_TOKEN"]
@@ -30,6 +34,16 @@ def _refuse_scan(**_: Any) -> None:
 
 # Template parameters for tests: retry a failed CRM sync at once instead of after 5 s.
 TEST_PARAMETERS = {"RetryBaseSeconds": "0"}
+
+
+@cache
+def _parsed_template() -> Template:
+    return load_template()
+
+
+def fresh_template() -> Template:
+    """template.yaml, parsed once per test process (YAML parsing is most of a test's setup); a copy per test."""
+    return Template(copy.deepcopy(_parsed_template().raw))
 
 
 @dataclass
@@ -102,8 +116,39 @@ class AwsStack:
         return self.http.open(path, method=method, headers=ADMIN, json=json)
 
 
+@pytest.fixture(scope="session")
+def dynamodb_endpoint(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """Where the tests' DynamoDB is: None for moto in-process; dynalite's URL with ``--dynamodb=dynalite``
+    (one dynalite per test process, so per pytest-xdist worker)."""
+    if request.config.getoption("dynamodb") != "dynalite":
+        yield None
+        return
+    from tests.dynalite.server import running_dynalite
+
+    with running_dynalite() as url:
+        yield url
+
+
+def _drop_tables(dynamodb: Any) -> None:
+    """dynalite keeps tables for the whole session: each test starts without any."""
+    names = [name for page in dynamodb.get_paginator("list_tables").paginate() for name in page["TableNames"]]
+    for name in names:
+        dynamodb.delete_table(TableName=name)
+    deadline = time.monotonic() + 10
+    while names and time.monotonic() < deadline:
+        names = [name for page in dynamodb.get_paginator("list_tables").paginate() for name in page["TableNames"]]
+        if names:
+            time.sleep(0.01)
+    assert not names, f"tables not deleted: {names}"
+
+
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[AwsStack]:
+def aws(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, dynamodb_endpoint: str | None) -> Iterator[AwsStack]:
+    """The template's tables, queues and secrets, new for each test, and the handlers routed by it.
+
+    SQS and SSM are moto's in-process mock; DynamoDB is too, or dynalite with ``--dynamodb=dynalite``
+    (moto lets requests to another endpoint through; boto3 takes it from AWS_ENDPOINT_URL_DYNAMODB).
+    """
     # `@pytest.mark.template_parameters(Crm="keycrm", …)` runs a test's stack with other parameters.
     marker = request.node.get_closest_marker("template_parameters")
     parameters = {**TEST_PARAMETERS, **(marker.kwargs if marker else {})}
@@ -117,15 +162,35 @@ def aws(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iter
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    template = load_template()
+    if dynamodb_endpoint is None:
+        monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    else:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint)
+    template = fresh_template()
     with mock_aws():
         reset_function_state()
+        if dynamodb_endpoint is not None:
+            _drop_tables(boto3.client("dynamodb"))
         # No request path may Scan: any Scan by ringbridge's clients fails the test (tests' own reads
         # use boto3's default session and are not counted).
         from ringbridge.storage.aws import _session
 
         _session().events.register("before-call.dynamodb.Scan", _refuse_scan, unique_id="ringbridge-no-scan")
-        attributes = create_resources(template, boto3.client("dynamodb"), boto3.client("sqs"), parameters)
+        # What the code under test asked of DynamoDB that this DynamoDB does not implement.
+        unsupported: list[str] = []
+
+        def note_unsupported(model: Any, parsed: dict[str, Any], **_: Any) -> None:
+            if parsed.get("Error", {}).get("Code") == UNKNOWN_OPERATION:
+                unsupported.append(model.name)
+
+        _session().events.register("after-call.dynamodb", note_unsupported, unique_id="ringbridge-unsupported")
+        attributes = create_resources(
+            template,
+            boto3.client("dynamodb"),
+            boto3.client("sqs"),
+            parameters,
+            tolerate_unsupported=dynamodb_endpoint is not None,
+        )
         environment = function_environment(template, attributes, parameters)
         for key, value in environment.items():
             monkeypatch.setenv(key, value)
@@ -140,8 +205,14 @@ def aws(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iter
         yield AwsStack(template, environment, Client(gateway), functions, attributes)
         reset_function_state()
         _session().events.unregister("before-call.dynamodb.Scan", unique_id="ringbridge-no-scan")
+        _session().events.unregister("after-call.dynamodb", unique_id="ringbridge-unsupported")
     # Nothing cached may outlive the mock.
     os.environ.pop("AWS_ENDPOINT_URL", None)
+    if unsupported:
+        pytest.fail(
+            f"this DynamoDB does not implement {', '.join(sorted(set(unsupported)))}, which the test's code called: "
+            "mark the test moto_only (tests/integration/backends.py)"
+        )
 
 
 @pytest.fixture

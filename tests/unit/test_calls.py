@@ -9,7 +9,7 @@ import pytest
 from ringbridge.domain.calls import CallEvent, CallStatus, Direction, Moment, merge
 from ringbridge.domain.errors import InvalidInput
 from ringbridge.ringostat.webhook import parse_call_event, parse_status, parse_timestamp
-from tests.conftest import reference_json_blocks
+from tests.conftest import ringostat_payload
 
 NOW = "2026-11-23T10:00:00Z"
 
@@ -56,10 +56,9 @@ def test_l2_dates_in_ringostat_formats(written: str, utc: str) -> None:
     assert parse_timestamp(written, "Europe/Warsaw") == utc
 
 
-def test_l2_reference_after_call_fixture_parses() -> None:
-    """The form-posted after-call fixture quoted in the shared Ringostat reference."""
-    block = next(b for b in reference_json_blocks("reference/ringostat.md", "### 1.3 Parameter values") if '"call_id"' in b)
-    payload = dict(line.strip().rstrip(",").replace('"', "").split(" => ") for line in block.strip().splitlines())
+def test_l2_form_posted_after_call_parses() -> None:
+    """An after-call webhook form-posted with the parameter names public receivers use."""
+    payload = ringostat_payload("after-call-form.json")
     event = parse({**payload, "event": "after_call"})
     assert event.call_id == payload["call_id"]
     assert event.direction is Direction.INCOMING
