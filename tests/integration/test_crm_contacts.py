@@ -103,6 +103,11 @@ def test_r2_keycrm_existing_buyer_is_routed_to_its_manager_and_follows_a_reassig
     assert ping(aws) == {"dst_phone": "company_anna"}
     contact = aws.admin("GET", f"/admin/contacts/{PHONE}").json
     assert contact["manager_name"] == "Anna Nowak" and contact["crm_contact_id"] == str(buyer)
+    # S1: an imported contact is in the contacts' name index like any other (the full push to Ringostat reads it)
+    from ringbridge import wiring
+
+    listed, _ = wiring.contacts().page()
+    assert [c.phone for c in listed] == [PHONE]
 
     keycrm.set_manager(buyer, 2)  # reassigned in KeyCRM
     before = requests_to(keycrm)

@@ -37,78 +37,35 @@ class DynamoContacts(DynamoStore):
         item = self.dynamodb.get_item(TableName=self.table, Key={"phone": {"S": phone}}, ConsistentRead=consistent).get("Item")
         return Contact.model_validate(from_item(item)) if item else None
 
-    def upsert(
-        self, phone: str, name: str | None, responsible_employee_id: str | None, manager_name: str | None, route_to: str | None
-    ) -> Contact:
-        now = utc_stamp()
+    def _write(
+        self,
+        phone: str,
+        source: str,
+        attributes: list[tuple[str, str | None]],
+        name: str | None,
+        extra: dict[str, str],
+        return_values: str,
+    ) -> dict[str, Any] | None:
+        """One UpdateItem: ``attributes`` set (a None value removes it), the listing keys kept in step (S1)."""
         sets = [
             "contact_id = if_not_exists(contact_id, :new_id)",
             "created_at = if_not_exists(created_at, :now)",
             "#source = if_not_exists(#source, :source)",
             "updated_at = :now",
             "list_key = :list_key",
-            "name_key = :name_key",
+            # the name index sorts by name: a contact without one is listed under its number
+            "name_key = :name_key" if name else "name_key = if_not_exists(name_key, :name_key)",
         ]
         removes: list[str] = []
+        names = {"#source": "source"}
         values: dict[str, Any] = {
             ":list_key": {"S": CONTACTS_LIST_KEY},
             ":name_key": {"S": name_key(name or phone)},
             ":new_id": {"S": uuid.uuid4().hex},
-            ":now": {"S": now},
-            ":source": {"S": "admin"},
+            ":now": {"S": utc_stamp()},
+            ":source": {"S": source},
         }
-        for attribute, value in (
-            ("name", name),
-            ("responsible_employee_id", responsible_employee_id),
-            ("manager_name", manager_name),
-            ("route_to", route_to),
-        ):
-            if value:
-                sets.append(f"#{attribute} = :{attribute}")
-                values[f":{attribute}"] = {"S": value}
-            else:
-                removes.append(f"#{attribute}")
-        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        names = {
-            "#source": "source",
-            "#name": "name",
-            "#responsible_employee_id": "responsible_employee_id",
-            "#manager_name": "manager_name",
-            "#route_to": "route_to",
-        }
-        response = self.dynamodb.update_item(
-            TableName=self.table,
-            Key={"phone": {"S": phone}},
-            UpdateExpression=expression,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW",
-        )
-        return Contact.model_validate(from_item(response["Attributes"]))
-
-    def project(
-        self, phone: str, crm_contact_id: str, name: str | None, route: tuple[str | None, str | None, str | None] | None
-    ) -> Contact | None:
-        now = utc_stamp()
-        sets = [
-            "contact_id = if_not_exists(contact_id, :new_id)",
-            "created_at = if_not_exists(created_at, :now)",
-            "#source = if_not_exists(#source, :source)",
-            "updated_at = :now",
-            "crm_contact_id = :crm_id",
-        ]
-        removes: list[str] = []
-        values: dict[str, Any] = {
-            ":new_id": {"S": uuid.uuid4().hex},
-            ":now": {"S": now},
-            ":source": {"S": "crm"},
-            ":crm_id": {"S": crm_contact_id},
-        }
-        names = {"#source": "source"}
-        attributes: list[tuple[str, str | None]] = [("name", name)] if name else []
-        if route is not None:
-            attributes += list(zip(("responsible_employee_id", "manager_name", "route_to"), route, strict=True))
-        for attribute, value in attributes:
+        for attribute, value in [*attributes, *extra.items()]:
             names[f"#{attribute}"] = attribute
             if value:
                 sets.append(f"#{attribute} = :{attribute}")
@@ -122,9 +79,31 @@ class DynamoContacts(DynamoStore):
             UpdateExpression=expression,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
-            ReturnValues="ALL_OLD",
+            ReturnValues=return_values,
         )
-        old = response.get("Attributes")
+        attributes_back: dict[str, Any] | None = response.get("Attributes")
+        return attributes_back
+
+    def upsert(
+        self, phone: str, name: str | None, responsible_employee_id: str | None, manager_name: str | None, route_to: str | None
+    ) -> Contact:
+        attributes = [
+            ("name", name),
+            ("responsible_employee_id", responsible_employee_id),
+            ("manager_name", manager_name),
+            ("route_to", route_to),
+        ]
+        written = self._write(phone, "admin", attributes, name, {}, "ALL_NEW")
+        return Contact.model_validate(from_item(written or {}))
+
+    def project(
+        self, phone: str, crm_contact_id: str, name: str | None, route: tuple[str | None, str | None, str | None] | None
+    ) -> Contact | None:
+        """R2: the CRM's contact as the routing ping reads it; the contact as it was before, if any."""
+        attributes: list[tuple[str, str | None]] = [("name", name)] if name else []
+        if route is not None:
+            attributes += list(zip(("responsible_employee_id", "manager_name", "route_to"), route, strict=True))
+        old = self._write(phone, "crm", attributes, name, {"crm_contact_id": crm_contact_id}, "ALL_OLD")
         return Contact.model_validate(from_item(old)) if old else None
 
     def page(self, after: str | None = None, limit: int = 100) -> tuple[list[Contact], str | None]:
