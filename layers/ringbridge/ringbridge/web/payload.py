@@ -1,4 +1,4 @@
-"""Request parameters: Ringostat's query/JSON/form webhooks, the JSON bodies of admin and CRM routes, the size limit."""
+"""Request parameters: Ringostat's query/JSON/form webhooks, the JSON bodies of admin and CRM routes."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ import math
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from ringbridge.config import settings
 from ringbridge.domain.calls import PARAMETER_NAME
 from ringbridge.domain.errors import InvalidInput
 
@@ -77,19 +74,6 @@ def check_parameters(payload: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, str) and len(value) > MAX_PARAMETER_VALUE:
             raise InvalidInput(f"invalid field '{name}': longer than {MAX_PARAMETER_VALUE} characters")
     return payload
-
-
-def _too_large(limit: int) -> Response[Any]:
-    from ringbridge.web.responses import error_response
-
-    return error_response(413, f"body larger than {limit} bytes")
-
-
-def body_limit(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    body = app.current_event.body or ""
-    if len(body) > settings().max_body_bytes * (4 / 3 if app.current_event.is_base64_encoded else 1):
-        return _too_large(settings().max_body_bytes)
-    return next_middleware(app)
 
 
 def request_payload(app: BaseRouter) -> dict[str, Any]:

@@ -11,10 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
+from ringbridge.config import settings
 from ringbridge.domain.errors import (
     Conflict,
     DomainError,
@@ -31,7 +33,6 @@ from ringbridge.domain.errors import (
 )
 from ringbridge.observability import logger
 from ringbridge.storage.aws import AwsFailure, classify_aws_error
-from ringbridge.web.payload import body_limit
 
 HttpResponse = Response[Any]
 
@@ -67,6 +68,15 @@ def describe_validation_error(error: ValidationError) -> dict[str, Any]:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"]) or "body"
     return {"message": f"invalid field '{field}': {first['msg']}", "field": field}
+
+
+def body_limit(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> HttpResponse:
+    """Refuse a body over ``MAX_BODY_BYTES`` (413) before any handler reads it."""
+    limit = settings().max_body_bytes
+    body = app.current_event.body or ""
+    if len(body) > limit * (4 / 3 if app.current_event.is_base64_encoded else 1):
+        return error_response(413, f"body larger than {limit} bytes")
+    return next_middleware(app)
 
 
 def new_router() -> APIGatewayHttpRouter:
