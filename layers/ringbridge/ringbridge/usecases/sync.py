@@ -84,24 +84,42 @@ class SyncOutcome:
 
 
 class _Steps:
-    """Runs each step of one call's sync on its own: a permanent refusal is recorded, not raised."""
+    """Runs each step of one call's sync on its own: a permanent refusal is recorded, not raised.
+
+    What is done lives on the call record (``sync_steps``, read with the call, so asking costs
+    nothing) and a refused step in its ``sync_failures``; the steps done are written back in one
+    write when the sync ends or fails (``save``), with ``synced_at`` when it went through.
+    """
 
     def __init__(
         self,
         call: CallRecord,
         calls: CallStore,
-        ledger: Ledger,
         now: datetime,
         outcome: SyncOutcome,
         on_refused: RefusalHook | None,
     ) -> None:
-        self._call, self._calls, self._ledger, self._now = call, calls, ledger, now
+        self._call, self._calls, self._now = call, calls, now
         self.outcome, self._on_refused = outcome, on_refused
+        self._done = dict(call.sync_steps)
+        self._refused = {failure.step for failure in call.sync_failures}
+        self._changed = False
 
     def done(self, step: str) -> bool:
         """Was ``step`` done (or refused for good) by an earlier attempt for this call?"""
-        call_id = self._call.call_id
-        return any(self._ledger.recall(key) is not None for key in (step_key(step, call_id), refused_key(step, call_id)))
+        return step in self._done or step in self._refused
+
+    def remember(self, step: str, made: str = "") -> None:
+        """``step`` is done (``made``: the id of what it created, if anything); kept by ``save``."""
+        self._done[step] = made
+        self._changed = True
+
+    def save(self, synced: bool) -> None:
+        """Write the steps done so far (and, if ``synced``, the end of the sync) on the call: one write."""
+        if self._changed or synced:
+            at = self._now.isoformat(timespec="seconds") if synced else None
+            self._calls.mark_synced(self._call.call_id, self._done, at)
+            self._changed = False
 
     def run(self, step: str, action: Callable[[], T]) -> T | None:
         try:
@@ -111,22 +129,12 @@ class _Steps:
                 raise
             reason = str(refusal)[:MAX_REASON]
         at = self._now.isoformat(timespec="seconds")
-        self._ledger.remember(refused_key(step, self._call.call_id), reason)
+        self._refused.add(step)
         self._calls.record_sync_failure(self._call.call_id, SyncFailure(step=step, reason=reason, at=at))
         self.outcome.refused.append(step)
         if self._on_refused is not None:
             self._on_refused(step, reason)
         return None
-
-
-def step_key(step: str, call_id: str) -> str:
-    """The ledger key that says ``step`` is done for this call."""
-    return f"{step}#{call_id}"
-
-
-def refused_key(step: str, call_id: str) -> str:
-    """The ledger key that says the CRM refused ``step`` of this call for good."""
-    return f"refused#{step}#{call_id}"
 
 
 def resolve_manager(call: CallRecord, employees: EmployeeDirectory) -> Employee | None:
@@ -202,12 +210,12 @@ def sync_call(
     if call is None:
         outcome.state = "unknown_call"
         return outcome
-    synced_before = ledger.recall(f"synced#{call_id}") is not None
+    synced_before = call.synced_at is not None
     if not call.ended and not synced_before:
         # Contacts and cards depend on how the call ended: wait for the after-call event.
         outcome.state = "waiting_for_end"
         return outcome
-    steps = _Steps(call, calls, ledger, now, outcome, on_refused)
+    steps = _Steps(call, calls, now, outcome, on_refused)
     manager = resolve_manager(call, employees)
     phone = call.other_party
     if phone is None:
@@ -217,6 +225,7 @@ def sync_call(
     lock = number_lock(phone)
     if not ledger.claim(lock, call_id, ttl_seconds=LOCK_SECONDS):
         raise NumberBusy(f"another call from {mask_phone(phone)} is being synced")
+    synced = False
     try:
         if synced_before:
             # A later event (e.g. the recording link, L4): refresh the call in the CRM only,
@@ -234,17 +243,20 @@ def sync_call(
             )
             contact = steps.run(STEP_CONTACT, lambda: crm.create_contact(draft))
             if contact is not None:
-                ledger.remember(step_key(STEP_CONTACT, call_id), contact.crm_id)
+                steps.remember(STEP_CONTACT, contact.crm_id)
                 outcome.contact_created = True
         _project(phone, contact, employees, projection)
         # The call itself first: a refused card or task must never cost the call its place in the CRM.
         if not steps.done(STEP_CALL):
             steps.run(STEP_CALL, lambda: crm.log_call(call, contact, manager))
-            ledger.remember(step_key(STEP_CALL, call_id), now.isoformat())
+            steps.remember(STEP_CALL)
         _funnel_task_and_tags(call, phone, contact, manager, crm, employees, ledger, rules, now, steps)
-        ledger.remember(f"synced#{call_id}", now.isoformat())
+        synced = True
     finally:
-        ledger.release(lock, call_id)
+        try:
+            steps.save(synced)  # also after a failure: the retry redoes only what is missing
+        finally:
+            ledger.release(lock, call_id)
     return outcome
 
 
@@ -263,15 +275,19 @@ def _funnel_task_and_tags(
     """The steps after the contact and the call: card (F1-F6), call-back task (T1), closing a call-back, UTM tags (P8)."""
     if contact is not None and card_wanted(call, rules) and not steps.done(STEP_CARD):
         known = contact
-        created = steps.run(
+        card = steps.run(
             STEP_CARD,
             lambda: _open_card(call, phone, known, manager or _responsible(known, employees), crm, ledger, rules),
         )
-        steps.outcome.card_created = bool(created)
+        if card is not None:
+            steps.remember(STEP_CARD, card)
+            steps.outcome.card_created = bool(card)
     if call.direction is Direction.INCOMING and not call.answered and rules.callback_tasks and not steps.done(STEP_TASK):
         found = contact
-        created = steps.run(STEP_TASK, lambda: _callback_task(call, phone, found, crm, employees, ledger, rules, now))
-        steps.outcome.task_created = bool(created)
+        task = steps.run(STEP_TASK, lambda: _callback_task(call, phone, found, crm, employees, ledger, rules, now))
+        if task is not None:
+            steps.remember(STEP_TASK, task)
+            steps.outcome.task_created = bool(task)
     if closes_callback(call, rules) and not steps.done(STEP_CALLBACK):
         steps.run(STEP_CALLBACK, lambda: crm.close_callback(phone, call))  # closing twice changes nothing
     if (
@@ -282,7 +298,7 @@ def _funnel_task_and_tags(
     ):
         tagged = contact
         steps.run(STEP_UTM, lambda: crm.write_utm(tagged, call.utm, call.keyword))
-        ledger.remember(step_key(STEP_UTM, call.call_id), now.isoformat())
+        steps.remember(STEP_UTM)
 
 
 def _project(phone: str, contact: CrmContact | None, employees: EmployeeDirectory, projection: ContactProjection | None) -> None:
@@ -299,16 +315,14 @@ def _open_card(
     crm: CrmPort,
     ledger: Ledger,
     rules: SyncRules,
-) -> bool:
-    """F1-F3, F5, F6."""
-    if ledger.recall(f"card#{call.call_id}") is not None:
-        return False  # this call already opened its card
+) -> str:
+    """F1-F3, F5, F6: the id of the card this call opened, "" when it opens none."""
     if rules.funnel_mode is FunnelMode.ONE_TIME:
         # The first call that opens a card owns the number for good (F2).
         if not ledger.claim(f"card-once#{phone}", call.call_id):
-            return False
+            return ""
     elif crm.find_active_card(phone, contact) is not None:
-        return False
+        return ""
     draft = CardDraft(
         call_id=call.call_id,
         phone=phone,
@@ -326,9 +340,8 @@ def _open_card(
             # F2: a card the CRM refused was never opened; the number's one card is still to come.
             ledger.release(f"card-once#{phone}", call.call_id)
         raise
-    ledger.remember(f"card#{call.call_id}", card.crm_id)
     ledger.remember(number_card_key(phone), card.crm_id)  # T1: found again by id, before any scan
-    return True
+    return card.crm_id
 
 
 def number_card_key(phone: str) -> str:
@@ -345,10 +358,10 @@ def _callback_task(
     ledger: Ledger,
     rules: SyncRules,
     now: datetime,
-) -> bool:
-    """T1: one open call-back task per number, for the responsible manager or the default."""
-    if ledger.recall(f"task#{call.call_id}") is not None or crm.find_open_task(phone) is not None:
-        return False
+) -> str:
+    """T1: one open call-back task per number, for the responsible manager or the default; the id of the one it opened."""
+    if crm.find_open_task(phone) is not None:
+        return ""
     one_time = rules.funnel_mode is FunnelMode.ONE_TIME
     assignee = _responsible(contact, employees) if contact else None
     if assignee is None and rules.default_task_employee_id:
@@ -366,5 +379,4 @@ def _callback_task(
             new_card_allowed=not (one_time and rules.funnel_enabled),
         )
     )
-    ledger.remember(f"task#{call.call_id}", task.crm_id)
-    return True
+    return task.crm_id
