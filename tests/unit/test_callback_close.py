@@ -54,8 +54,9 @@ def test_t1_sync_step_asks_the_crm_to_close_the_call_back() -> None:
         def get(self, call_id: str) -> CallRecord | None:
             return calls.get(call_id)
 
-        def mark_synced(self, call_id: str, steps: dict[str, str], synced_at: str | None) -> None:
+        def mark_synced(self, call_id: str, steps: dict[str, str], synced_at: str | None) -> CallRecord:
             calls[call_id] = calls[call_id].model_copy(update={"sync_steps": steps, "synced_at": synced_at})
+            return calls[call_id]
 
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
     sync_call("m", Calls(), crm, employees, ledger, SyncRules(), now)  # type: ignore[arg-type]

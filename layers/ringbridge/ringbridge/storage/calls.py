@@ -77,7 +77,7 @@ class DynamoCalls(DynamoStore):
                 return
         raise Conflict(f"call {call_id} is being updated by other events; retry")
 
-    def mark_synced(self, call_id: str, steps: dict[str, str], synced_at: str | None) -> None:
+    def mark_synced(self, call_id: str, steps: dict[str, str], synced_at: str | None) -> CallRecord | None:
         """One UpdateItem: the call's done steps (the whole map: one worker per number decides) and ``synced_at``.
 
         The version moves too, so a merge that read the call before cannot write the markers away.
@@ -88,15 +88,17 @@ class DynamoCalls(DynamoStore):
             expression += ", synced_at = :synced"
             values[":synced"] = {"S": synced_at}
         try:
-            self.dynamodb.update_item(
+            written = self.dynamodb.update_item(
                 TableName=self.table,
                 Key={"call_id": {"S": call_id}},
                 UpdateExpression=expression,
                 ConditionExpression="attribute_exists(call_id)",
                 ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",  # the call as it stands now, in the same call
             )
         except self.dynamodb.exceptions.ConditionalCheckFailedException:
-            return  # the call is gone (expired): nothing to mark
+            return None  # the call is gone (expired): nothing to mark
+        return item_to_record(written["Attributes"])
 
     def _write(self, record: CallRecord, expected_version: int | None) -> bool:
         new = record.model_copy(update={"version": (expected_version or 0) + 1})

@@ -81,6 +81,10 @@ class SyncOutcome:
     card_created: bool = False
     task_created: bool = False
     refused: list[str] = field(default_factory=list)  # steps the CRM refused for good
+    # What the sync saw, for what follows it (wiring.after_sync) without reading it all again:
+    call: CallRecord | None = None  # the call as the sync's last write left it (None: read it again)
+    manager: Employee | None = None  # the call's manager (C2), resolved from ``call``
+    contact: CrmContact | None = None  # the number's contact in the CRM, found or created
 
 
 class _Steps:
@@ -118,7 +122,7 @@ class _Steps:
         """Write the steps done so far (and, if ``synced``, the end of the sync) on the call: one write."""
         if self._changed or synced:
             at = self._now.isoformat(timespec="seconds") if synced else None
-            self._calls.mark_synced(self._call.call_id, self._done, at)
+            self.outcome.call = self._calls.mark_synced(self._call.call_id, self._done, at)
             self._changed = False
 
     def run(self, step: str, action: Callable[[], T]) -> T | None:
@@ -216,7 +220,7 @@ def sync_call(
         outcome.state = "waiting_for_end"
         return outcome
     steps = _Steps(call, calls, now, outcome, on_refused)
-    manager = resolve_manager(call, employees)
+    manager = outcome.manager = resolve_manager(call, employees)
     phone = call.other_party
     if phone is None:
         steps.run(STEP_CALL, lambda: crm.log_call(call, None, manager))
@@ -230,7 +234,7 @@ def sync_call(
         if synced_before:
             # A later event (e.g. the recording link, L4): refresh the call in the CRM only,
             # under the number's lock (KeyCRM rewrites the buyer's whole note).
-            contact = crm.find_contact(phone)
+            contact = outcome.contact = crm.find_contact(phone)
             _project(phone, contact, employees, projection)
             steps.run(STEP_CALL, lambda: crm.log_call(call, contact, manager))
             outcome.state = "updated"
@@ -245,6 +249,7 @@ def sync_call(
             if contact is not None:
                 steps.remember(STEP_CONTACT, contact.crm_id)
                 outcome.contact_created = True
+        outcome.contact = contact
         _project(phone, contact, employees, projection)
         # The call itself first: a refused card or task must never cost the call its place in the CRM.
         if not steps.done(STEP_CALL):
