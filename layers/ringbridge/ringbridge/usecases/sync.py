@@ -282,7 +282,7 @@ def _funnel_task_and_tags(
         known = contact
         card = steps.run(
             STEP_CARD,
-            lambda: _open_card(call, phone, known, manager or _responsible(known, employees), crm, ledger, rules),
+            lambda: _open_card(call, phone, known, manager, crm, employees, ledger, rules),
         )
         if card is not None:
             steps.remember(STEP_CARD, card)
@@ -318,6 +318,7 @@ def _open_card(
     contact: CrmContact,
     manager: Employee | None,
     crm: CrmPort,
+    employees: EmployeeDirectory,
     ledger: Ledger,
     rules: SyncRules,
 ) -> str:
@@ -328,15 +329,16 @@ def _open_card(
             return ""
     elif crm.find_active_card(phone, contact) is not None:
         return ""
+    owner = manager or _responsible(contact, employees)  # looked up only for a card it opens
     draft = CardDraft(
         call_id=call.call_id,
         phone=phone,
         contact=contact,
         funnel_id=rules.funnel_id,
         title=card_title(contact.name or phone),
-        manager=manager,
+        manager=owner,
         utm=call.utm,
-        summary=call_summary(call, manager),
+        summary=call_summary(call, owner),
     )
     try:
         card = crm.create_card(draft)
