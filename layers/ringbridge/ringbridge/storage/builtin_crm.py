@@ -376,7 +376,7 @@ class BuiltinCrm:
             "manager_name": manager.name if manager else None,
         }
         present = {key: value for key, value in links.items() if value is not None}
-        if present:
+        if any(getattr(call, key) != value for key, value in present.items()):  # a repeat (L4) that links the same writes nothing
             # The version moves too: a comment saved meanwhile (PATCH with If-Match) must not undo these links.
             self.dynamodb.update_item(
                 TableName=self.calls_table,

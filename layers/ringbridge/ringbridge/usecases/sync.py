@@ -113,6 +113,10 @@ class _Steps:
         """Was ``step`` done (or refused for good) by an earlier attempt for this call?"""
         return step in self._done or step in self._refused
 
+    def made(self, step: str) -> str | None:
+        """The id of what ``step`` created for this call (None: nothing, or not done)."""
+        return self._done.get(step) or None
+
     def remember(self, step: str, made: str = "") -> None:
         """``step`` is done (``made``: the id of what it created, if anything); kept by ``save``."""
         self._done[step] = made
@@ -289,7 +293,9 @@ def _funnel_task_and_tags(
             steps.outcome.card_created = bool(card)
     if call.direction is Direction.INCOMING and not call.answered and rules.callback_tasks and not steps.done(STEP_TASK):
         found = contact
-        task = steps.run(STEP_TASK, lambda: _callback_task(call, phone, found, crm, employees, ledger, rules, now))
+        # T1: the number's card, to link the task to: this call's, the one the contact points to, the last one opened
+        card_id = steps.made(STEP_CARD) or (contact.open_card_id if contact else None) or ledger.recall(number_card_key(phone))
+        task = steps.run(STEP_TASK, lambda: _callback_task(call, phone, found, card_id, crm, employees, rules, now))
         if task is not None:
             steps.remember(STEP_TASK, task)
             steps.outcome.task_created = bool(task)
@@ -360,9 +366,9 @@ def _callback_task(
     call: CallRecord,
     phone: str,
     contact: CrmContact | None,
+    card_id: str | None,
     crm: CrmPort,
     employees: EmployeeDirectory,
-    ledger: Ledger,
     rules: SyncRules,
     now: datetime,
 ) -> str:
@@ -382,7 +388,7 @@ def _callback_task(
             assignee_id=assignee.employee_id if assignee else rules.default_task_employee_id,
             due_at=(now + timedelta(minutes=rules.callback_due_minutes)).isoformat(timespec="seconds"),
             text=f"Call back {(contact.name if contact else None) or phone}: missed call at {call.started_at or 'unknown time'}",
-            card_id=ledger.recall(number_card_key(phone)),
+            card_id=card_id,
             new_card_allowed=not (one_time and rules.funnel_enabled),
         )
     )
