@@ -6,8 +6,9 @@ call from the same number, so:
 
 - a per-number lock (a conditional write in the ledger) lets one worker at a time
   decide for a number; the other is retried a moment later (F5 under concurrency);
-- every side effect is remembered in the ledger under the call id, and CRM adapters
-  look up before they create, so a repeat creates nothing new.
+- every side effect is remembered on the call record (``sync_steps``, read with the call,
+  written back in one write per attempt), and CRM adapters look up before they create, so
+  a repeat creates nothing new.
 
 The work is split in steps, in this order: the contact (found or created), the call
 itself (call history, call log or note line), the card, the call-back task. Each step
@@ -18,8 +19,8 @@ succeeds or fails on its own:
   (``sync_failures``), reported to ``on_refused`` (the worker logs and counts it) and
   skipped; the other steps still run and the message is *not* retried;
 - anything else (the CRM down or throttling, a timeout) is raised, so the message is
-  retried and finally lands in the DLQ; the steps already done are in the ledger and a
-  retry redoes only what is missing.
+  retried and finally lands in the DLQ; the steps already done are on the call record and
+  a retry redoes only what is missing.
 """
 
 from __future__ import annotations
