@@ -24,7 +24,6 @@ UNUSED = {
     ("GET", "/triggers/auth-test"),
     ("GET", "/triggers/readable-folder"),
     ("GET", "/triggers/writable-folder"),
-    ("POST", "/actions/update-record/{recordId}"),
 }
 
 

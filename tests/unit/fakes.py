@@ -54,7 +54,7 @@ class FakeCrm:
             ),
         )
 
-    def find_active_card(self, phone: str, contact: CrmContact) -> CrmCard | None:
+    def find_active_card(self, phone: str, contact: CrmContact, known_id: str | None = None) -> CrmCard | None:
         self._maybe_fail("find_active_card")
         return next((card for card in self.cards if card.phone == phone and card.active), None)
 
@@ -64,7 +64,7 @@ class FakeCrm:
         self.cards.append(card)
         return card
 
-    def find_open_task(self, phone: str) -> CrmTask | None:
+    def find_open_task(self, phone: str, known_id: str | None = None) -> CrmTask | None:
         return next((task for task in self.tasks if task.phone == phone and task.open), None)
 
     def create_task(self, draft: TaskDraft) -> CrmTask:
@@ -78,7 +78,7 @@ class FakeCrm:
         self.utm[contact.phone] = utm
         self.contacts[contact.phone] = contact.model_copy(update={"has_utm": True})
 
-    def close_callback(self, phone: str, call: CallRecord) -> str | None:
+    def close_callback(self, phone: str, call: CallRecord, known_id: str | None = None) -> str | None:
         task = self.find_open_task(phone)
         if task is None:
             return None
