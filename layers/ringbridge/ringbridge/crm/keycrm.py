@@ -370,11 +370,15 @@ class KeyCrmAdapter:
 
         KeyCRM's Open API has no tasks (nor a status for a reminder): the card's "next contact"
         time is the reminder, and the update schema takes ``communicate_at`` as nullable. The card
-        keeps no trace of the closing call; the buyer's note has that call's line (L1). KeyCRM
-        cannot tell when the reminder was set, so the standing one is cleared; a reminder written
-        in the buyer's note (one-time mode without a card) stays for a person to strike.
+        keeps no trace of the closing call; the buyer's note has that call's line (L1). Only the
+        card ringbridge put the reminder on (``known_id``) is read: scanning the funnel on every
+        answered call would spend KeyCRM's 60 requests a minute, and a reminder people set on
+        another card is theirs. A reminder in the buyer's note (one-time mode without a card)
+        stays for a person to strike.
         """
-        card = self._reminder_card(phone, known_id)
+        if not known_id or not known_id.startswith("card:"):
+            return None
+        card = self._known_card(known_id.removeprefix("card:"))
         if card is None or not card.get("communicate_at"):
             return None  # none set, or cleared already: a repeat changes nothing
         self._http.put(f"pipelines/cards/{int(card['id'])}", {"communicate_at": None})

@@ -420,11 +420,14 @@ class NetHuntAdapter:
     def close_callback(self, phone: str, call: CallRecord, known_id: str | None = None) -> str | None:
         """T1: ``update-record`` of the open task: its done field set, the closing call added to its description.
 
-        Only a task created before ``call`` ended (its ``createdAt``) is closed; a done one is left as it
-        is, so a repeat changes nothing. Without a tasks folder the call-back is a comment: nothing to close.
+        Only when ringbridge created a task for the number (``known_id``): it is read by id, and the
+        folder searched by phone only if it is gone, so an answered call with no call-back pending costs
+        no request. Only a task created before ``call`` ended (its ``createdAt``) is closed; a done one
+        is left as it is, so a repeat changes nothing. Without a tasks folder the call-back is a
+        comment: nothing to close.
         """
         c = self._config
-        record = self._open_task_record(phone, known_id)
+        record = self._open_task_record(phone, known_id) if known_id else None
         if record is None or not call.started_at:
             return None
         ended = parse_time(call.started_at) + timedelta(seconds=call.duration or 0)
