@@ -410,3 +410,10 @@ def test_t1_a_deleted_task_falls_back_to_the_phone_search_and_a_later_task_is_le
     assert world.crm.close_callback(PHONE, earlier, known_id=gone) is None  # the task came after that call ended
     assert world.crm.close_callback(PHONE, _callback("c-cb", talk=15), known_id=gone) == task
     assert world.fake.records[task]["fields"]["Completed"] is True
+
+
+def test_t1_a_tasks_folder_without_the_done_field_leaves_the_task_open(world: NetHuntWorld) -> None:
+    world.fake.drop_field(TASKS, "Completed")
+    task = world.fake.add_record(TASKS, {"Name": "Call back Jan", "Phone": PHONE})
+    assert world.crm.close_callback(PHONE, _callback("c-nodone", talk=15), known_id=task) is None
+    assert not world.fake.requests_matching("POST", "/actions/update-record")  # no write the folder would refuse

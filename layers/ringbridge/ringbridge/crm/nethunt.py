@@ -435,8 +435,11 @@ class NetHuntAdapter:
         if created and parse_time(str(created)) > ended:
             return None  # a task for a later missed call: this call cannot be its call-back
         record_id = _record_id(record)
-        actions: dict[str, Any] = {c.task_done_field: {"overwrite": True, "add": True}}
         known_fields = self._folder_fields(str(c.tasks_folder_id))
+        if known_fields is not None and c.task_done_field not in known_fields:
+            logger.warning("NetHunt tasks folder has no done field: call-back left open", field=c.task_done_field)
+            return None
+        actions: dict[str, Any] = {c.task_done_field: {"overwrite": True, "add": True}}
         if c.task_description_field and (known_fields is None or c.task_description_field in known_fields):
             text = str(_first((record.get("fields") or {}).get(c.task_description_field)) or "")
             closing = f"{call_marker(call.call_id)} call-back done ({call.direction.value if call.direction else 'call'}"
