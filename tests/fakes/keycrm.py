@@ -1,4 +1,4 @@
-"""A strict fake of KeyCRM's Open API (``/v1``): buyers, pipelines, statuses, cards, users.
+"""A strict fake of KeyCRM's Open API (``/v1``): buyers, pipelines, statuses, cards, users, sources, custom fields.
 
 It answers in the shapes of KeyCRM's OpenAPI document (v1.2.0, https://openapi.keycrm.app/v1;
 the project's own subset is ``tests/contract/keycrm_api.yaml``) and refuses what KeyCRM

@@ -24,9 +24,9 @@ from tests.fakes import nethunt as nethunt_fake
 from tests.fakes.pipeline import ANNA, PIOTR
 from tests.integration.backends import SAVES_EMPLOYEES
 from tests.integration.conftest import AwsStack
+from tests.integration.test_crm_contacts import CRM_KEY, KEYCRM_STACK, NETHUNT_STACK, employees, use_crm
 from tests.integration.test_openapi import check as keeps_document
 from tests.integration.test_openapi import document
-from tests.integration.test_crm_contacts import CRM_KEY, KEYCRM_STACK, NETHUNT_STACK, employees, use_crm
 
 
 @pytest.fixture
