@@ -23,7 +23,7 @@ from tests.fakes import keycrm as keycrm_fake
 from tests.fakes import nethunt as nethunt_fake
 from tests.fakes.pipeline import ANNA, PIOTR
 from tests.integration.backends import SAVES_EMPLOYEES
-from tests.integration.conftest import AwsStack
+from tests.integration.conftest import WEBHOOK_TOKEN, AwsStack
 from tests.integration.test_crm_contacts import CRM_KEY, KEYCRM_STACK, NETHUNT_STACK, employees, use_crm
 from tests.integration.test_openapi import check as keeps_document
 from tests.integration.test_openapi import document
@@ -73,6 +73,15 @@ def test_c3_the_builtin_store_answers_ok_with_nothing_to_check(aws: AwsStack) ->
     answer = check(aws)
     assert (answer["crm"], answer["ok"], answer["findings"]) == ("builtin", True, [])
     assert "nothing to check" in answer["message"]
+
+
+def test_c3_the_check_is_an_admin_route_the_security_walk_covers(aws: AwsStack) -> None:
+    """test_security.py walks every route of template.yaml; this one is there, on the admin function."""
+    [route] = [r for r in aws.template.routes() if r.route_key == "GET /admin/crm/check"]
+    assert route.function == "AdminFunction"
+    assert aws.http.get("/admin/crm/check").status_code == 401
+    assert aws.http.get("/admin/crm/check", query_string={"token": WEBHOOK_TOKEN}).status_code == 401
+    assert aws.http.get("/admin/crm/check", headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}"}).status_code == 401
 
 
 # ---------------------------------------------------------------- KeyCRM
