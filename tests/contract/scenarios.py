@@ -37,6 +37,8 @@ def keycrm_full_scenario(fake: keycrm_fake.FakeKeyCrm) -> None:
     repeat = Pipeline(crm, funnel_mode=FunnelMode.REPEATABLE, funnel_id="1")
     repeat.sync(make_call("k5", "+48500600700"))  # known, only a won card: a new card
     repeat.sync(make_call("k6", "+48500600700", answered=False))  # reminder on the open card
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    repeat.sync(make_call("k6b", "+48500600700", started=later))  # T1: the card read by id, its reminder cleared
     crm.create_task(
         TaskDraft(call_id="k7", phone="+48700800900", due_at="2030-01-01T10:00:00Z", text="Call back", assignee=ANNA)
     )  # no buyer: a card with its own contact
@@ -86,6 +88,8 @@ def nethunt_full_scenario(fake: nethunt_fake.FakeNetHunt) -> None:
     repeat = Pipeline(crm, employees=employees, funnel_mode=FunnelMode.REPEATABLE)
     repeat.sync(make_call("n5", "+48500600700"))  # known, only a won deal: a new deal
     repeat.sync(make_call("n6", "+48500600700", answered=False))  # task
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    repeat.sync(make_call("n6b", "+48500600700", direction=Direction.OUTGOING, started=later))  # T1: task done by id
     no_tasks = build_nethunt(nethunt_fake.API_KEY, nethunt_config(fake, tasks_folder_id=""), employees, clock=clock)
     contact = no_tasks.find_contact("+48500600700")
     assert contact is not None

@@ -242,6 +242,11 @@ class FakeKeyCrm(FakeCrmServer):
             }
             return buyer_id
 
+    def delete_card(self, card_id: int) -> None:
+        """People delete a card in KeyCRM: reading it by id answers 404 from then on."""
+        with self.lock:
+            del self.cards[card_id]
+
     def set_manager(self, buyer_id: int, manager_id: int | None) -> None:
         """People reassign a buyer in KeyCRM: its manager changes and its ``updated_at`` moves (unconfirmed)."""
         with self.lock:
@@ -572,9 +577,19 @@ class FakeKeyCrm(FakeCrmServer):
         if card_id not in self.cards:
             raise NotFound("Card not found.")
         # Document: this answer is a one-item page (clients that read the card's fields directly
-        # are reported too: unconfirmed; the adapter does not read single cards).
+        # are reported too: unconfirmed; the adapter takes either). A deleted card is a 404.
+        page = f"{request.base_url}?page=1"
+        card = self._card_view(self.cards[card_id], include)
         return json_response(
-            {"total": 1, "current_page": 1, "per_page": 1, "data": [self._card_view(self.cards[card_id], include)]}
+            {
+                "total": 1,
+                "current_page": 1,
+                "per_page": 1,
+                "data": [card],
+                "first_page_url": page,  # Laravel: the paginator's envelope, as on every page
+                "last_page_url": page,
+                "next_page_url": None,
+            }
         )
 
     def _card_put(self, request: Request, card_id: int) -> Response:
