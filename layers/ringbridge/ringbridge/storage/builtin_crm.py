@@ -88,6 +88,7 @@ class BuiltinCrm:
             has_utm=bool(item.get("utm")),
             open_card_id=item.get("open_card_id"),
             open_task_id=item.get("open_task_id"),
+            pointers_known=True,
         )
 
     def write_utm(self, contact: CrmContact, utm: Utm, keyword: str | None) -> None:
@@ -143,7 +144,7 @@ class BuiltinCrm:
         return self._contact({key: value for key, value in item.items() if value is not None})
 
     # ------------------------------------------------------------------ cards
-    def find_active_card(self, phone: str, contact: CrmContact) -> CrmCard | None:
+    def find_active_card(self, phone: str, contact: CrmContact, known_id: str | None = None) -> CrmCard | None:
         """The card the contact's ``open_card_id`` points to, if it is still active (consistent reads only).
 
         ``contact`` comes from ``find_contact``/``create_contact``: its pointer was read consistently with it.
@@ -184,7 +185,7 @@ class BuiltinCrm:
         return CrmCard(crm_id=card_id, phone=draft.phone, active=True)
 
     # ------------------------------------------------------------------ tasks
-    def find_open_task(self, phone: str) -> CrmTask | None:
+    def find_open_task(self, phone: str, known_id: str | None = None) -> CrmTask | None:
         """The number's open task: the contact's ``open_task_id``, else the number's own pointer (consistent reads)."""
         for task_id in (self._contact_item(phone) or {}).get("open_task_id"), self._number_task_pointer(phone):
             task = self._get(self.tasks_table, "task_id", task_id) if task_id else None
@@ -258,7 +259,7 @@ class BuiltinCrm:
             return None
         raise RuntimeError("the number's open-task pointer keeps moving")
 
-    def close_callback(self, phone: str, call: CallRecord) -> str | None:
+    def close_callback(self, phone: str, call: CallRecord, known_id: str | None = None) -> str | None:
         """T1: the number's open call-back task, if its missed call came before ``call``, is done; its id, or None.
 
         The task is closed with a conditional write (still open), then its pointers are released; a repeat

@@ -295,13 +295,15 @@ def _funnel_task_and_tags(
     if call.direction is Direction.INCOMING and not call.answered and rules.callback_tasks and not steps.done(STEP_TASK):
         found = contact
         # T1: the number's card, to link the task to: this call's, the one the contact points to, the last one opened
-        card_id = steps.made(STEP_CARD) or (contact.open_card_id if contact else None) or ledger.recall(number_card_key(phone))
-        task = steps.run(STEP_TASK, lambda: _callback_task(call, phone, found, card_id, crm, employees, rules, now))
+        card_id = steps.made(STEP_CARD) or _known_card(phone, contact, ledger)
+        task = steps.run(STEP_TASK, lambda: _callback_task(call, phone, found, card_id, crm, employees, ledger, rules, now))
         if task is not None:
             steps.remember(STEP_TASK, task)
             steps.outcome.task_created = bool(task)
     if closes_callback(call, rules) and not steps.done(STEP_CALLBACK):
-        steps.run(STEP_CALLBACK, lambda: crm.close_callback(phone, call))  # closing twice changes nothing
+        task_id = _known_task(phone, contact, ledger)  # T1: the task ringbridge created, found by id first
+        closed = steps.run(STEP_CALLBACK, lambda: crm.close_callback(phone, call, known_id=task_id))
+        steps.remember(STEP_CALLBACK, closed or "")  # the reminder this call closed, if any
     if (
         contact is not None
         and not steps.outcome.contact_created
@@ -334,7 +336,7 @@ def _open_card(
         # The first call that opens a card owns the number for good (F2).
         if not ledger.claim(f"card-once#{phone}", call.call_id):
             return ""
-    elif crm.find_active_card(phone, contact) is not None:
+    elif crm.find_active_card(phone, contact, known_id=_known_card(phone, contact, ledger)) is not None:
         return ""
     owner = manager or _responsible(contact, employees)  # looked up only for a card it opens
     draft = CardDraft(
@@ -354,13 +356,33 @@ def _open_card(
             # F2: a card the CRM refused was never opened; the number's one card is still to come.
             ledger.release(f"card-once#{phone}", call.call_id)
         raise
-    ledger.remember(number_card_key(phone), card.crm_id)  # T1: found again by id, before any scan
+    if not contact.pointers_known:
+        ledger.remember(number_card_key(phone), card.crm_id)  # T1: found again by id, before any scan
     return card.crm_id
+
+
+def _known_card(phone: str, contact: CrmContact | None, ledger: Ledger) -> str | None:
+    """The card ringbridge last opened for the number: on the CRM's contact when it keeps it there, else in the ledger."""
+    if contact is not None and contact.pointers_known:
+        return contact.open_card_id
+    return ledger.recall(number_card_key(phone))
+
+
+def _known_task(phone: str, contact: CrmContact | None, ledger: Ledger) -> str | None:
+    """The call-back task ringbridge last created for the number, the same way as ``_known_card``."""
+    if contact is not None and contact.pointers_known:
+        return contact.open_task_id
+    return ledger.recall(number_task_key(phone))
 
 
 def number_card_key(phone: str) -> str:
     """The ledger key of the last card ringbridge opened for a number."""
     return f"number-card#{phone}"
+
+
+def number_task_key(phone: str) -> str:
+    """The ledger key of the last call-back task ringbridge created for a number (T1: found again by id)."""
+    return f"number-task#{phone}"
 
 
 def _callback_task(
@@ -370,11 +392,12 @@ def _callback_task(
     card_id: str | None,
     crm: CrmPort,
     employees: EmployeeDirectory,
+    ledger: Ledger,
     rules: SyncRules,
     now: datetime,
 ) -> str:
     """T1: one open call-back task per number, for the responsible manager or the default; the id of the one it opened."""
-    if crm.find_open_task(phone) is not None:
+    if crm.find_open_task(phone, known_id=_known_task(phone, contact, ledger)) is not None:
         return ""
     one_time = rules.funnel_mode is FunnelMode.ONE_TIME
     assignee = _responsible(contact, employees) if contact else None
@@ -393,4 +416,6 @@ def _callback_task(
             new_card_allowed=not (one_time and rules.funnel_enabled),
         )
     )
+    if not (contact and contact.pointers_known):
+        ledger.remember(number_task_key(phone), task.crm_id)  # T1: found again by id, before any search
     return task.crm_id
