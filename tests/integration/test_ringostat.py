@@ -9,7 +9,6 @@ import pytest
 
 from local.ringostat_fake import RingostatFake
 from local.stack import DEMO_STAFF, LocalStack
-from tests.integration.backends import SAVES_EMPLOYEES
 from tests.integration.conftest import AwsStack
 
 AUTH_KEY = "test-ringostat_auth_key_param"  # the test secrets (conftest): test-<variable>
@@ -41,7 +40,6 @@ def staff(staff_id: int, name: str, sip: list[str], numbers: list[str] = ()) -> 
 
 
 # ---------------------------------------------------------------- C2: employees from Ringostat
-@SAVES_EMPLOYEES
 def test_c2_import_creates_a_mapping_per_ringostat_employee(aws: AwsStack, ringostat: RingostatFake) -> None:
     ringostat.staff = [staff(111, "Anna Nowak", ["company_anna"], ["48601234567"]), staff(222, "Piotr", ["company_piotr"])]
     response = aws.admin("POST", "/admin/ringostat/import-employees")
@@ -67,7 +65,6 @@ def test_c2_import_creates_a_mapping_per_ringostat_employee(aws: AwsStack, ringo
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
 
 
-@SAVES_EMPLOYEES
 def test_c2_import_keeps_an_existing_mappings_id_and_crm_manager(aws: AwsStack, ringostat: RingostatFake) -> None:
     aws.admin("PUT", "/admin/employees/anna", json={"name": "Anna", "crm_manager_id": "17", "sip_accounts": ["company_anna"]})
     aws.admin("PUT", "/admin/contacts/%2B48221234567", json={"name": "Biuro", "responsible_employee_id": "anna"})
@@ -83,7 +80,6 @@ def test_c2_import_keeps_an_existing_mappings_id_and_crm_manager(aws: AwsStack, 
     assert aws.admin("GET", "/admin/employees/anna").json["fmc_number"] == "+48601234567"  # kept: Ringostat said nothing
 
 
-@SAVES_EMPLOYEES
 def test_c2_import_refuses_an_identifier_held_by_someone_else_and_goes_on(aws: AwsStack, ringostat: RingostatFake) -> None:
     aws.admin("PUT", "/admin/employees/ola", json={"name": "Ola", "fmc_number": "+48601234567"})
     aws.admin("PUT", "/admin/employees/ewa", json={"name": "Ewa", "sip_accounts": ["company_ewa"]})
@@ -101,7 +97,6 @@ def test_c2_import_when_ringostat_refuses_is_502(aws: AwsStack, ringostat: Ringo
     assert "Auth-key" in response.json["message"]
 
 
-@SAVES_EMPLOYEES
 def test_c2_import_from_the_cli(aws: AwsStack, ringostat: RingostatFake, capsys: pytest.CaptureFixture[str]) -> None:
     from ringbridge.cli import main
 
