@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from ringbridge.crm import KeyCrmConfig, NetHuntConfig, build_keycrm, build_nethunt
+from ringbridge.crm.checks import KeyCrmCheck, NetHuntCheck
 from ringbridge.domain.calls import Direction, Utm
 from ringbridge.domain.crm import CrmContact, TaskDraft
-from ringbridge.domain.rules import FunnelMode
+from ringbridge.domain.rules import FunnelMode, SyncRules
 from tests.fakes import FakeClock
 from tests.fakes import keycrm as keycrm_fake
 from tests.fakes import nethunt as nethunt_fake
@@ -46,6 +47,9 @@ def keycrm_full_scenario(fake: keycrm_fake.FakeKeyCrm) -> None:
     now = datetime.now(UTC)
     crm.changed_since(None, now, None)  # R2: the full import
     crm.changed_since(now - timedelta(minutes=15), now, "1")  # R2: the scheduled pull
+    # crm check: funnels, the funnel's statuses, sources, users, the buyers' custom fields
+    findings = KeyCrmCheck(crm, SyncRules(funnel_id="1")).findings([ANNA, PIOTR])
+    assert all(finding.ok for finding in findings), findings
 
 
 NH_ANNA = ANNA.model_copy(update={"crm_manager_id": nethunt_fake.ANNA_EMAIL})
@@ -91,3 +95,6 @@ def nethunt_full_scenario(fake: nethunt_fake.FakeNetHunt) -> None:
         )
     )  # without a tasks folder: a comment
     crm.changed_since(None, datetime.now(UTC), None)  # R2: the contacts' pull
+    # crm check: the writable folders, each folder's fields (read now, not from the sync's cache)
+    findings = NetHuntCheck(crm, SyncRules()).findings([NH_ANNA, NH_PIOTR])
+    assert [finding.check for finding in findings if not finding.ok] == ["managers' e-mails"], findings

@@ -42,6 +42,7 @@ from ringbridge.observability import logger
 CRM = "keycrm"
 PAGE_SIZE = 50  # KeyCRM's maximum
 STATUS_CACHE_SECONDS = 600.0
+LOOKUP_PAGES = 20  # pages of 50 read by a settings look-up (funnels, statuses, sources, users)
 
 
 class KeyCrmConfig(BaseModel):
@@ -128,6 +129,43 @@ class KeyCrmAdapter:
         self._config = config
         self._managers = managers
         self._statuses: TtlCache[list[int]] = TtlCache(STATUS_CACHE_SECONDS, monotonic or time.monotonic)
+
+    # Read-only look-ups of the account's settings (``crm check``), through the same client and rate limit
+
+    @property
+    def config(self) -> KeyCrmConfig:
+        return self._config
+
+    def _every_page(self, path: str, params: Mapping[str, str | int] | None = None) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for page_number in range(1, LOOKUP_PAGES + 1):
+            page = self._http.get(path, {**(params or {}), "limit": PAGE_SIZE, "page": page_number}) or {}
+            data = page.get("data") or []
+            items += [dict(item) for item in data if isinstance(item, dict)]
+            if not page.get("next_page_url") or len(data) < PAGE_SIZE:
+                break
+        return items
+
+    def pipelines(self) -> list[dict[str, Any]]:
+        """Every funnel: ``GET /pipelines``."""
+        return self._every_page("pipelines")
+
+    def pipeline_statuses(self, pipeline_id: int) -> list[dict[str, Any]]:
+        """A funnel's statuses (``is_final`` marks won/lost ones): ``GET /pipelines/{id}/statuses``."""
+        return self._every_page(f"pipelines/{pipeline_id}/statuses")
+
+    def sources(self) -> list[dict[str, Any]]:
+        """The account's sources: ``GET /order/source`` (the document's one list of sources)."""
+        return self._every_page("order/source")
+
+    def users(self) -> list[dict[str, Any]]:
+        """The account's users (managers): ``GET /users``."""
+        return self._every_page("users")
+
+    def buyer_custom_fields(self) -> list[dict[str, Any]]:
+        """The buyers' custom fields: ``GET /custom-fields?filter[model]=client`` (a plain array, no pages)."""
+        fields = self._http.get("custom-fields", {"filter[model]": "client"}) or []
+        return [dict(field) for field in fields if isinstance(field, dict)]
 
     # Contacts (P1-P3, P8)
 

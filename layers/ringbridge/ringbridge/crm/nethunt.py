@@ -231,6 +231,22 @@ class NetHuntAdapter:
             if _record_id_of_item(item) in ("", record_id) and str(item.get("text") or "").startswith(marker)
         ]
 
+    # Read-only look-ups of the workspace's settings (``crm check``), through the same client and rate limit
+
+    @property
+    def config(self) -> NetHuntConfig:
+        return self._config
+
+    def writable_folders(self) -> list[dict[str, Any]]:
+        """The folders the API user may create records in: ``GET /triggers/writable-folder`` (``[{id, name}]``)."""
+        folders = self._http.get("triggers/writable-folder") or []
+        return [dict(folder) for folder in folders if isinstance(folder, dict)]
+
+    def folder_field_names(self, folder_id: str) -> set[str]:
+        """A folder's field names, read now (not the sync's cache): ``GET /triggers/folder-field/{folderId}``."""
+        listed = self._http.get(f"triggers/folder-field/{folder_id}") or []
+        return {str(item.get("name")) for item in listed if isinstance(item, dict) and item.get("name")}
+
     # Contacts (P1-P3, P8)
 
     def find_contact(self, phone: str) -> CrmContact | None:
