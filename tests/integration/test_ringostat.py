@@ -253,25 +253,33 @@ def _missed_row(n: int, started: datetime) -> dict[str, Any]:
     return log_row(n, calldate=calldate, disposition="NO ANSWER", billsec=0, recording="", has_recording="0")
 
 
-def test_l1_a_reconciled_call_older_than_a_day_creates_no_contact_card_or_task(aws: AwsStack, ringostat: RingostatFake) -> None:
+def test_l1_a_reconciled_call_older_than_a_day_gets_a_contact_but_no_card_or_task(
+    aws: AwsStack, ringostat: RingostatFake
+) -> None:
     ringostat.calls = [log_row(7, disposition="NO ANSWER", billsec=0)]  # 2025-03-03: long ago
     assert reconcile(aws)["new"] == 1
     aws.drain()
-    assert _crm_items(aws, "+48221000007") == (0, 0, 0)
+    assert _crm_items(aws, "+48221000007") == (1, 0, 0)  # the default, contacts: P3's contact only
     record = aws.admin("GET", "/admin/calls/ua0-7.1").json
     assert record["imported"] is True and record["status"] == "missed"  # the history has it
 
 
 @pytest.mark.parametrize(
-    ("setting", "expected"),
+    ("setting", "hours_ago", "expected"),
     [
-        (None, (1, 0, 0)),  # the default, contacts: the caller becomes a contact (P3), no card, no task
-        ("history-only", (0, 0, 0)),
-        ("full", (1, 1, 1)),  # as a webhook call: contact, card (F1), call-back task (T1)
+        (None, 2, (1, 1, 1)),  # recent: a lost webhook, so contact, card (F1) and call-back task (T1)
+        ("history-only", 2, (1, 1, 1)),  # the setting is for older calls only
+        ("history-only", 30, (0, 0, 0)),
+        ("full", 30, (1, 1, 1)),
     ],
 )
-def test_l1_a_recent_reconciled_call_does_what_imported_calls_crm_work_allows(
-    aws: AwsStack, ringostat: RingostatFake, monkeypatch: pytest.MonkeyPatch, setting: str | None, expected: tuple[int, int, int]
+def test_l1_a_reconciled_call_does_what_its_age_and_imported_calls_crm_work_allow(
+    aws: AwsStack,
+    ringostat: RingostatFake,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str | None,
+    hours_ago: int,
+    expected: tuple[int, int, int],
 ) -> None:
     from ringbridge.config import settings
 
@@ -279,8 +287,8 @@ def test_l1_a_recent_reconciled_call_does_what_imported_calls_crm_work_allows(
         monkeypatch.setenv("IMPORTED_CALLS_CRM_WORK", setting)
         settings.cache_clear()
     now = datetime.now(UTC).replace(microsecond=0)
-    ringostat.calls = [_missed_row(8, now - timedelta(hours=2))]
-    window = {"from": (now - timedelta(hours=3)).isoformat(), "to": now.isoformat()}
+    ringostat.calls = [_missed_row(8, now - timedelta(hours=hours_ago))]
+    window = {"from": (now - timedelta(hours=hours_ago + 1)).isoformat(), "to": now.isoformat()}
     assert reconcile(aws, window)["new"] == 1
     aws.drain()
     assert _crm_items(aws, "+48221000008") == expected

@@ -35,12 +35,12 @@ def call(call_id: str, hours_ago: float, *, imported: bool = True, status: str =
     [
         (1, False, HISTORY, FULL),  # a webhook call: everything, whatever the setting
         (72, False, CONTACTS, FULL),
-        (1, True, CONTACTS, CONTACTS),  # the default
-        (1, True, FULL, FULL),
-        (1, True, HISTORY, HISTORY),
-        (23.9, True, FULL, FULL),
-        (24.1, True, FULL, HISTORY),  # older than the cut-off: history only, whatever the setting
-        (24.1, True, CONTACTS, HISTORY),
+        (1, True, CONTACTS, FULL),  # recent: a lost webhook, everything whatever the setting
+        (1, True, HISTORY, FULL),
+        (23.9, True, CONTACTS, FULL),
+        (24.1, True, CONTACTS, CONTACTS),  # older than the cut-off: the setting (default contacts)
+        (24.1, True, FULL, FULL),
+        (24.1, True, HISTORY, HISTORY),
     ],
 )
 def test_l1_imported_call_work(
@@ -51,12 +51,12 @@ def test_l1_imported_call_work(
 
 
 def test_l1_the_cut_off_is_a_setting_and_an_unknown_start_counts_as_old() -> None:
-    assert imported_call_work(call("c1", 30), SyncRules(imported_calls_max_age_hours=48), NOW) is CONTACTS
-    assert imported_call_work(call("c1", 1), SyncRules(imported_calls_max_age_hours=0), NOW) is HISTORY
+    assert imported_call_work(call("c1", 30), SyncRules(imported_calls_max_age_hours=48), NOW) is FULL
+    assert imported_call_work(call("c1", 1), SyncRules(imported_calls_max_age_hours=0), NOW) is CONTACTS
     unknown = call("c1", 1).model_copy(update={"started_at": None})
-    assert imported_call_work(unknown, SyncRules(imported_calls_crm_work=FULL), NOW) is HISTORY
+    assert imported_call_work(unknown, SyncRules(imported_calls_crm_work=HISTORY), NOW) is HISTORY
     estimated = call("c1", 1).model_copy(update={"started_at_estimated": True})
-    assert imported_call_work(estimated, SyncRules(imported_calls_crm_work=FULL), NOW) is HISTORY
+    assert imported_call_work(estimated, SyncRules(), NOW) is CONTACTS
 
 
 def test_l1_default_settings_are_contacts_and_24_hours() -> None:
@@ -67,10 +67,10 @@ def test_l1_default_settings_are_contacts_and_24_hours() -> None:
 @pytest.mark.parametrize(
     ("setting", "hours_ago", "contacts", "cards", "tasks"),
     [
-        (CONTACTS, 2, 1, 0, 0),
-        (HISTORY, 2, 0, 0, 0),
-        (FULL, 2, 1, 1, 1),
-        (FULL, 30, 0, 0, 0),  # too old: nothing in the CRM but the call's history line
+        (CONTACTS, 2, 1, 1, 1),  # recent: a lost webhook, contact, card (F1) and task (T1)
+        (CONTACTS, 30, 1, 0, 0),  # older than a day, the default: history and a contact only
+        (HISTORY, 30, 0, 0, 0),  # nothing in the CRM but the call's history line
+        (FULL, 30, 1, 1, 1),
     ],
 )
 def test_l1_a_missed_imported_call_syncs_per_the_setting(
