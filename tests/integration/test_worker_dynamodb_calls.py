@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from tests.integration.backends import SAVES_EMPLOYEES
 from tests.integration.conftest import AwsStack
 from tests.integration.pipeline_helpers import ANNA, after_call, call_record, send
 
@@ -49,7 +48,6 @@ def counted() -> Iterator[Counted]:
     reset_clients()
 
 
-@SAVES_EMPLOYEES
 def test_worker_dynamodb_calls_per_event(aws: AwsStack, counted: Counted) -> None:
     assert aws.admin("PUT", "/admin/employees/anna", json=ANNA).status_code == 200
     seen: dict[str, tuple[int, int]] = {}
@@ -68,7 +66,6 @@ def test_worker_dynamodb_calls_per_event(aws: AwsStack, counted: Counted) -> Non
         assert seen[kind][0] <= reads and seen[kind][1] <= writes, (kind, seen[kind])
 
 
-@SAVES_EMPLOYEES
 def test_f5_l1_sync_markers_live_on_the_call_and_the_ledger_keeps_no_item_per_call(aws: AwsStack) -> None:
     assert aws.admin("PUT", "/admin/employees/anna", json=ANNA).status_code == 200
     send(aws, after_call("m1", "in", False))
