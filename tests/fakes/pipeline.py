@@ -61,6 +61,14 @@ class Calls:
         kept = [known for known in current.sync_failures if known.step != failure.step]
         self.records[call_id] = current.model_copy(update={"sync_failures": [*kept, failure], "version": current.version + 1})
 
+    def mark_synced(self, call_id: str, steps: dict[str, str], synced_at: str | None) -> CallRecord | None:
+        current = self.records[call_id]
+        changes: dict[str, object] = {"sync_steps": dict(steps), "version": current.version + 1}
+        if synced_at is not None:
+            changes["synced_at"] = synced_at
+        self.records[call_id] = current.model_copy(update=changes)
+        return self.records[call_id]
+
 
 def make_call(
     call_id: str,
@@ -105,5 +113,10 @@ class Pipeline:
         self.employees = employees or Employees(ANNA, PIOTR)
 
     def sync(self, call: CallRecord) -> SyncOutcome:
+        known = self.calls.records.get(call.call_id)
+        if known is not None:
+            # As the calls table's merge does: what an earlier sync wrote on the record stays.
+            kept = ("sync_steps", "synced_at", "sync_failures", "version")
+            call = call.model_copy(update={name: getattr(known, name) for name in kept})
         self.calls.records[call.call_id] = call
         return sync_call(call.call_id, self.calls, self.crm, self.employees, self.ledger, self.rules, datetime.now(UTC))

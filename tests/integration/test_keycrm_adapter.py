@@ -394,7 +394,7 @@ def test_t1_a_call_back_of_ten_seconds_clears_the_reminder(world: KeyCrmWorld) -
     assert card["communicate_at"]
     pipeline.sync(_callback("c-k10s", talk=10))  # T1: >= CallbackCloseMinTalkSeconds
     assert card["communicate_at"] is None  # the "next contact" cleared
-    assert pipeline.ledger.recall("callback#c-k10s") == f"card:{card['id']}"
+    assert pipeline.calls.records["c-k10s"].sync_steps["callback"] == f"card:{card['id']}"  # kept on the call
     buyer = world.fake.buyers[card["client_id"]]
     assert "Ringostat call c-k10s; outgoing answered" in buyer["note"]  # the closing call, in the buyer's note (L1)
     puts = len(world.fake.requests_matching("PUT", f"/v1/pipelines/cards/{card['id']}"))

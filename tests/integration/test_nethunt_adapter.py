@@ -393,7 +393,7 @@ def test_t1_a_call_back_of_ten_seconds_closes_the_task_and_is_written_on_it(worl
     assert task["fields"]["Completed"] is True
     assert "Ringostat call c-10s; call-back done (outgoing" in task["fields"]["Description"]  # the closing call
     assert task["fields"]["Description"].startswith("Call back")  # the task's own text kept
-    assert pipeline.ledger.recall("callback#c-10s") == task["recordId"]
+    assert pipeline.calls.records["c-10s"].sync_steps["callback"] == task["recordId"]  # kept on the call
     updates = len(world.fake.requests_matching("POST", f"/actions/update-record/{task['recordId']}"))
     assert world.crm.close_callback(PHONE, _callback("c-10s", talk=10), known_id=task["recordId"]) is None  # twice
     pipeline.sync(_callback("c-again", talk=30))  # a later call-back: nothing left to close

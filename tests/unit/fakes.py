@@ -136,3 +136,11 @@ class FakeCalls:
         current = self.records[call_id]
         kept = [known for known in current.sync_failures if known.step != failure.step]
         self.records[call_id] = current.model_copy(update={"sync_failures": [*kept, failure], "version": current.version + 1})
+
+    def mark_synced(self, call_id: str, steps: dict[str, str], synced_at: str | None) -> CallRecord | None:
+        current = self.records[call_id]
+        changes: dict[str, object] = {"sync_steps": dict(steps), "version": current.version + 1}
+        if synced_at is not None:
+            changes["synced_at"] = synced_at
+        self.records[call_id] = current.model_copy(update=changes)
+        return self.records[call_id]

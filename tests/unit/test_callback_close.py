@@ -54,6 +54,10 @@ def test_t1_sync_step_asks_the_crm_to_close_the_call_back() -> None:
         def get(self, call_id: str) -> CallRecord | None:
             return calls.get(call_id)
 
+        def mark_synced(self, call_id: str, steps: dict[str, str], synced_at: str | None) -> CallRecord:
+            calls[call_id] = calls[call_id].model_copy(update={"sync_steps": steps, "synced_at": synced_at})
+            return calls[call_id]
+
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
     sync_call("m", Calls(), crm, employees, ledger, SyncRules(), now)  # type: ignore[arg-type]
     assert [task.open for task in crm.tasks] == [True]
@@ -74,6 +78,10 @@ def test_t1_f3_the_pipeline_passes_the_ids_it_created_and_keeps_the_one_a_call_c
         def get(self, call_id: str) -> CallRecord | None:
             return calls.get(call_id)
 
+        def mark_synced(self, call_id: str, steps: dict[str, str], synced_at: str | None) -> CallRecord:
+            calls[call_id] = calls[call_id].model_copy(update={"sync_steps": steps, "synced_at": synced_at})
+            return calls[call_id]
+
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
     rules = SyncRules(funnel_mode=FunnelMode.REPEATABLE, contacts_from_incoming_missed=True)
     for call_id in ("m1", "m2", "o"):
@@ -86,6 +94,6 @@ def test_t1_f3_the_pipeline_passes_the_ids_it_created_and_keeps_the_one_a_call_c
         ("find_open_task", "task-m1"),
         ("close_callback", "task-m1"),  # o: the task to close, by id
     ]
-    assert ledger.recall("callback#o") == "task-m1"  # the reminder this call closed
+    assert calls["o"].sync_steps["callback"] == "task-m1"  # the reminder this call closed, kept on the call
     sync_call("o", Calls(), crm, employees, ledger, rules, now)  # type: ignore[arg-type]
     assert [method for method, _ in crm.known_ids].count("close_callback") == 1  # closing twice: once

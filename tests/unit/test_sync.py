@@ -188,6 +188,26 @@ def test_f1_l1_retry_after_a_transient_failure_redoes_only_the_missing_step() ->
     assert world.calls.records["c1"].sync_failures == []
 
 
+def test_f1_l1_done_steps_are_kept_on_the_call_record_not_in_the_ledger() -> None:
+    """The markers travel with the call (read anyway): the ledger holds no per-call keys any more."""
+    world = World(record("c1", status="ANSWERED", employee_id="111"))
+    world.crm.broken["create_card"] = ConnectionError("CRM timed out")
+    with pytest.raises(ConnectionError):
+        world.sync("c1")
+    failed = world.calls.records["c1"]
+    assert set(failed.sync_steps) == {"contact", "call"} and failed.synced_at is None  # kept although the sync failed
+    assert failed.sync_steps["contact"] == next(iter(world.crm.contacts.values())).crm_id
+    del world.crm.broken["create_card"]
+    world.sync("c1")
+    synced = world.calls.records["c1"]
+    assert set(synced.sync_steps) == {"contact", "call", "card", "callback"} and synced.synced_at == NOW.isoformat(
+        timespec="seconds"
+    )
+    assert synced.sync_steps["card"] == world.crm.cards[0].crm_id
+    assert not [key for key in world.ledger.values if "c1" in key]
+    assert "lock#+48123456789" not in world.ledger.owners  # the number's lock is released after a failure too
+
+
 def test_f1_a_refused_step_is_not_tried_again_by_a_retry() -> None:
     world = World(record("c1", status="NO ANSWER"))
     world.crm.broken["create_card"] = Refused(400, "no such funnel")

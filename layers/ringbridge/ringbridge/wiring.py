@@ -307,15 +307,14 @@ def after_sync(outcome: SyncOutcome, moment: str | None = None) -> None:
     if outcome.contact_created and settings().contact_push:
         _push_created_contact(outcome)  # first: it never raises, and a retried sync no longer reports the contact
     if moment and settings().call_event_bus and outcome.state != "unknown_call":
-        announce_call(outcome.call_id, moment)  # raises on failure: the queue retries the message
+        announce_call(outcome.call_id, moment, outcome)  # raises on failure: the queue retries the message
 
 
 def _push_created_contact(outcome: SyncOutcome) -> None:
     from ringbridge.domain.clock import utc_stamp
     from ringbridge.usecases.contact_push import ContactChange, contact_link
 
-    call = calls().get(outcome.call_id)
-    contact = crm().find_contact(call.other_party) if call is not None and call.other_party else None
+    contact = outcome.contact  # the sync found or created it: no second read
     if contact is None:
         return
     link = contact_link(settings().crm_contact_url, contact.crm_id) if settings().crm != "builtin" else None
@@ -330,23 +329,30 @@ def _push_created_contact(outcome: SyncOutcome) -> None:
     queue_contact_push([change])
 
 
-def announce_call(call_id: str, moment: str) -> bool:
-    """A1: publish this moment of the call to the event bus, once (a retry after a failure publishes it then)."""
+def announce_call(call_id: str, moment: str, synced: SyncOutcome | None = None) -> bool:
+    """A1: publish this moment of the call to the event bus, once (a retry after a failure publishes it then).
+
+    ``synced``: the sync that just ran; the call as it left it (and its manager) is not read again.
+    """
     import uuid
 
     from ringbridge.storage.call_events_bus import EventBridgeCalls
     from ringbridge.usecases.call_announcements import ANNOUNCED_SECONDS, announcement_key, call_event
     from ringbridge.usecases.sync import resolve_manager
 
-    call = calls().get(call_id)
+    call = synced.call if synced is not None else None
+    manager = synced.manager if synced is not None and call is not None else None
     if call is None:
-        return False
+        call = calls().get(call_id)
+        if call is None:
+            return False
+        manager = resolve_manager(call, employees())
     key, owner = announcement_key(call_id, moment), uuid.uuid4().hex
     marks = ledger()
     if not marks.claim(key, owner, ttl_seconds=ANNOUNCED_SECONDS):
         return False
     try:
-        detail_type, detail = call_event(call, moment, resolve_manager(call, employees()))
+        detail_type, detail = call_event(call, moment, manager)
         EventBridgeCalls(settings().call_event_bus).publish(detail_type, detail)
     except Exception:
         marks.release(key, owner)

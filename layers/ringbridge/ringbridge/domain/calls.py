@@ -156,6 +156,10 @@ class CallRecord(CallFacts):
     comment: str | None = None
     # CRM steps refused for good (one entry per step, the latest refusal).
     sync_failures: list[SyncFailure] = Field(default_factory=list)
+    # The CRM steps done for this call (step -> what it made, e.g. the card's id), and when the
+    # whole sync finished: a retry or replay reads them with the call and redoes only what is missing.
+    sync_steps: dict[str, str] = Field(default_factory=dict)
+    synced_at: str | None = None
     version: int = 0
 
     @property

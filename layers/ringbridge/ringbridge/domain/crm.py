@@ -31,6 +31,14 @@ class CrmContact(BaseModel):
     # Whether this CRM can tell the responsible manager at all (NetHunt: only with a responsible
     # field configured): when it cannot, the routing projection keeps the route it has.
     manager_known: bool = True
+    # The number's card and call-back task as this CRM's contact points to them (the built-in store:
+    # the contact item's ``open_card_id``/``open_task_id``, read with it, strongly consistent); None
+    # when there is none or this CRM keeps no such pointer with the contact.
+    open_card_id: str | None = None
+    open_task_id: str | None = None
+    # True when the two pointers above are this CRM's own record of the number's card and task (the
+    # built-in store): ringbridge then keeps no copy of them in the ledger (``number-card#``, ``number-task#``).
+    pointers_known: bool = False
 
 
 class CrmCard(BaseModel):

@@ -75,6 +75,12 @@ class CallStore(Protocol):
     def record_sync_failure(self, call_id: str, failure: SyncFailure) -> None:
         """Put ``failure`` on the call (replacing an earlier one of the same step), with a versioned write."""
 
+    def mark_synced(self, call_id: str, steps: dict[str, str], synced_at: str | None) -> CallRecord | None:
+        """Keep the call's done CRM steps (``steps`` replaces the map) and, when given, when its sync finished.
+
+        Returns the call as written (None: it is gone).
+        """
+
 
 class CallQueue(Protocol):
     def enqueue(self, call_id: str, moment: str) -> None:

@@ -24,6 +24,8 @@ from ringbridge.domain.employees import Employee
 from ringbridge.storage.aws import client, from_item, to_item
 
 LAST_CALLS_KEPT = 5
+# Contacts whose last calls this process remembers as last read (a bound, not a cache: every write is conditional).
+SEEN_KEPT = 256
 
 # A number with no contact (contact creation off for its calls, P7) keeps its open-task pointer on an
 # item of the tasks table keyed by the number: a conditional put on one key is atomic and strongly
@@ -45,6 +47,7 @@ class BuiltinCrm:
         self.tasks_table = tasks_table
         self.calls_table = calls_table
         self._dynamodb = dynamodb
+        self._last_calls_seen: dict[str, tuple[int, list[dict[str, Any]]]] = {}
 
     @property
     def dynamodb(self) -> Any:
@@ -61,18 +64,31 @@ class BuiltinCrm:
     # ------------------------------------------------------------------ contacts
     def _contact_item(self, phone: str) -> dict[str, Any] | None:
         item = self.dynamodb.get_item(TableName=self.contacts_table, Key={"phone": {"S": phone}}, ConsistentRead=True).get("Item")
-        return from_item(item) if item else None
+        return self._seen(phone, from_item(item) if item else None)
+
+    def _seen(self, phone: str, item: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Note the contact's last calls as read (the base of the next ``_remember_last_call``, checked by a condition)."""
+        if len(self._last_calls_seen) > SEEN_KEPT:
+            self._last_calls_seen.clear()
+        if item is not None:
+            self._last_calls_seen[phone] = (int(item.get("last_calls_rev") or 0), list(item.get("last_calls") or []))
+        return item
 
     def find_contact(self, phone: str) -> CrmContact | None:
         item = self._contact_item(phone)
-        if item is None:
-            return None
+        return self._contact(item) if item is not None else None
+
+    @staticmethod
+    def _contact(item: dict[str, Any]) -> CrmContact:
         return CrmContact(
             crm_id=item["contact_id"],
-            phone=phone,
+            phone=item["phone"],
             name=item.get("name"),
             responsible_employee_id=item.get("responsible_employee_id"),
             has_utm=bool(item.get("utm")),
+            open_card_id=item.get("open_card_id"),
+            open_task_id=item.get("open_task_id"),
+            pointers_known=True,
         )
 
     def write_utm(self, contact: CrmContact, utm: Utm, keyword: str | None) -> None:
@@ -110,16 +126,30 @@ class BuiltinCrm:
             "created_at": now,
             "updated_at": now,
         }
-        self._put_new(self.contacts_table, "phone", item)  # if it exists (a parallel call, an earlier try), it stands
-        found = self.find_contact(draft.phone)
-        if found is None:  # pragma: no cover - a conditional failure means the item exists
-            raise RuntimeError("contact vanished after creation")
-        return found
+        try:
+            self.dynamodb.put_item(
+                TableName=self.contacts_table,
+                Item=to_item(item),
+                ConditionExpression="attribute_not_exists(phone)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self.dynamodb.exceptions.ConditionalCheckFailedException as exists:
+            # A parallel call or an earlier try made it: that one stands, as the failed condition returned it.
+            old = exists.response.get("Item")
+            standing = self._seen(draft.phone, from_item(old)) if old else self._contact_item(draft.phone)
+            if standing is None:  # pragma: no cover - a conditional failure means the item exists
+                raise RuntimeError("contact vanished after creation") from exists
+            return self._contact(standing)
+        self._seen(draft.phone, item)
+        return self._contact({key: value for key, value in item.items() if value is not None})
 
     # ------------------------------------------------------------------ cards
     def find_active_card(self, phone: str, contact: CrmContact, known_id: str | None = None) -> CrmCard | None:
-        """The card the contact's ``open_card_id`` points to, if it is still active (consistent reads only)."""
-        card_id = (self._contact_item(phone) or {}).get("open_card_id")
+        """The card the contact's ``open_card_id`` points to, if it is still active (consistent reads only).
+
+        ``contact`` comes from ``find_contact``/``create_contact``: its pointer was read consistently with it.
+        """
+        card_id = contact.open_card_id
         card = self._get(self.cards_table, "card_id", card_id) if card_id else None
         if card is None or not card.get("active"):
             return None
@@ -192,12 +222,13 @@ class BuiltinCrm:
     def _claim_task_pointer(self, draft: TaskDraft, task_id: str) -> CrmTask | None:
         """Point the number at ``task_id``; None when done, else the open task that holds the pointer."""
         on_contact = draft.contact is not None
-        for _ in range(3):
-            seen = (
-                (self._contact_item(draft.phone) or {}).get("open_task_id")
-                if on_contact
-                else self._number_task_pointer(draft.phone)
-            )
+        for attempt in range(3):
+            if on_contact and attempt == 0:
+                seen = draft.contact.open_task_id if draft.contact else None  # as read with the contact
+            elif on_contact:
+                seen = (self._contact_item(draft.phone) or {}).get("open_task_id")
+            else:
+                seen = self._number_task_pointer(draft.phone)
             if seen and seen != task_id:
                 current = self._get(self.tasks_table, "task_id", seen)
                 if current is not None and current.get("status") == "open":
@@ -346,7 +377,7 @@ class BuiltinCrm:
             "manager_name": manager.name if manager else None,
         }
         present = {key: value for key, value in links.items() if value is not None}
-        if present:
+        if any(getattr(call, key) != value for key, value in present.items()):  # a repeat (L4) that links the same writes nothing
             # The version moves too: a comment saved meanwhile (PATCH with If-Match) must not undo these links.
             self.dynamodb.update_item(
                 TableName=self.calls_table,
@@ -360,20 +391,45 @@ class BuiltinCrm:
             self._remember_last_call(call, contact)
 
     def _remember_last_call(self, call: CallRecord, contact: CrmContact) -> None:
-        """Keep the contact's last calls on its item, so caller look-up is one read (S1, X3)."""
-        item = self._contact_item(contact.phone) or {}
+        """Keep the contact's last calls on its item, so caller look-up is one read (S1, X3).
+
+        The list is merged onto the one read with the contact (no second read) and written only if
+        nobody changed it since (``last_calls_rev``); otherwise it is read again and merged anew.
+        """
         summary = {
             "call_id": call.call_id,
             "started_at": call.started_at or "",
             "direction": call.direction.value if call.direction else "",
             "status": call.status.value if call.status else "",
         }
-        calls = [c for c in item.get("last_calls", []) if c.get("call_id") != call.call_id]
-        calls = sorted([summary, *calls], key=lambda c: c.get("started_at", ""), reverse=True)[:LAST_CALLS_KEPT]
-        self.dynamodb.update_item(
-            TableName=self.contacts_table,
-            Key={"phone": {"S": contact.phone}},
-            UpdateExpression="SET last_calls = :calls, updated_at = :now",
-            ConditionExpression="attribute_exists(phone)",
-            ExpressionAttributeValues={":calls": to_item({"v": calls})["v"], ":now": {"S": utc_stamp()}},
-        )
+        for _ in range(3):
+            seen = self._last_calls_seen.get(contact.phone)
+            if seen is None:
+                if self._contact_item(contact.phone) is None:
+                    return  # the contact is gone: nothing to keep its calls on
+                seen = self._last_calls_seen[contact.phone]
+            rev, known = seen
+            calls = [c for c in known if c.get("call_id") != call.call_id]
+            calls = sorted([summary, *calls], key=lambda c: c.get("started_at", ""), reverse=True)[:LAST_CALLS_KEPT]
+            try:
+                self.dynamodb.update_item(
+                    TableName=self.contacts_table,
+                    Key={"phone": {"S": contact.phone}},
+                    UpdateExpression="SET last_calls = :calls, last_calls_rev = :next, updated_at = :now",
+                    ConditionExpression=(
+                        "attribute_exists(phone) AND "
+                        + ("last_calls_rev = :rev" if rev else "attribute_not_exists(last_calls_rev)")
+                    ),
+                    ExpressionAttributeValues={
+                        ":calls": to_item({"v": calls})["v"],
+                        ":next": {"N": str(rev + 1)},
+                        ":now": {"S": utc_stamp()},
+                        **({":rev": {"N": str(rev)}} if rev else {}),
+                    },
+                )
+            except self.dynamodb.exceptions.ConditionalCheckFailedException:
+                self._last_calls_seen.pop(contact.phone, None)  # changed meanwhile (or gone): read it again
+                continue
+            self._last_calls_seen[contact.phone] = (rev + 1, calls)
+            return
+        raise RuntimeError("the contact's last calls keep changing")

@@ -18,7 +18,7 @@ MERGE_ATTEMPTS = 5
 def record_to_item(record: CallRecord) -> dict[str, Any]:
     values = record.model_dump(mode="json", exclude_none=True)
     values["utm"] = {key: value for key, value in values.get("utm", {}).items() if value is not None}
-    for empty in ("utm", "extra", "moments", "sync_failures", "imported"):
+    for empty in ("utm", "extra", "moments", "sync_failures", "sync_steps", "imported"):
         if not values.get(empty):
             values.pop(empty, None)
     return to_item(values)
@@ -76,6 +76,29 @@ class DynamoCalls(DynamoStore):
             if self._write(changed, expected_version=current.version):
                 return
         raise Conflict(f"call {call_id} is being updated by other events; retry")
+
+    def mark_synced(self, call_id: str, steps: dict[str, str], synced_at: str | None) -> CallRecord | None:
+        """One UpdateItem: the call's done steps (the whole map: one worker per number decides) and ``synced_at``.
+
+        The version moves too, so a merge that read the call before cannot write the markers away.
+        """
+        expression = "SET sync_steps = :steps, version = version + :one"
+        values: dict[str, Any] = {":steps": to_item({"v": steps})["v"], ":one": {"N": "1"}}
+        if synced_at is not None:
+            expression += ", synced_at = :synced"
+            values[":synced"] = {"S": synced_at}
+        try:
+            written = self.dynamodb.update_item(
+                TableName=self.table,
+                Key={"call_id": {"S": call_id}},
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(call_id)",
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",  # the call as it stands now, in the same call
+            )
+        except self.dynamodb.exceptions.ConditionalCheckFailedException:
+            return None  # the call is gone (expired): nothing to mark
+        return item_to_record(written["Attributes"])
 
     def _write(self, record: CallRecord, expected_version: int | None) -> bool:
         new = record.model_copy(update={"version": (expected_version or 0) + 1})

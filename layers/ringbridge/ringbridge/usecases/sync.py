@@ -6,8 +6,9 @@ call from the same number, so:
 
 - a per-number lock (a conditional write in the ledger) lets one worker at a time
   decide for a number; the other is retried a moment later (F5 under concurrency);
-- every side effect is remembered in the ledger under the call id, and CRM adapters
-  look up before they create, so a repeat creates nothing new.
+- every side effect is remembered on the call record (``sync_steps``, read with the call,
+  written back in one write per attempt), and CRM adapters look up before they create, so
+  a repeat creates nothing new.
 
 The work is split in steps, in this order: the contact (found or created), the call
 itself (call history, call log or note line), the card, the call-back task. Each step
@@ -18,8 +19,8 @@ succeeds or fails on its own:
   (``sync_failures``), reported to ``on_refused`` (the worker logs and counts it) and
   skipped; the other steps still run and the message is *not* retried;
 - anything else (the CRM down or throttling, a timeout) is raised, so the message is
-  retried and finally lands in the DLQ; the steps already done are in the ledger and a
-  retry redoes only what is missing.
+  retried and finally lands in the DLQ; the steps already done are on the call record and
+  a retry redoes only what is missing.
 """
 
 from __future__ import annotations
@@ -89,27 +90,53 @@ class SyncOutcome:
     card_created: bool = False
     task_created: bool = False
     refused: list[str] = field(default_factory=list)  # steps the CRM refused for good
+    # What the sync saw, for what follows it (wiring.after_sync) without reading it all again:
+    call: CallRecord | None = None  # the call as the sync's last write left it (None: read it again)
+    manager: Employee | None = None  # the call's manager (C2), resolved from ``call``
+    contact: CrmContact | None = None  # the number's contact in the CRM, found or created
 
 
 class _Steps:
-    """Runs each step of one call's sync on its own: a permanent refusal is recorded, not raised."""
+    """Runs each step of one call's sync on its own: a permanent refusal is recorded, not raised.
+
+    What is done lives on the call record (``sync_steps``, read with the call, so asking costs
+    nothing) and a refused step in its ``sync_failures``; the steps done are written back in one
+    write when the sync ends or fails (``save``), with ``synced_at`` when it went through.
+    """
 
     def __init__(
         self,
         call: CallRecord,
         calls: CallStore,
-        ledger: Ledger,
         now: datetime,
         outcome: SyncOutcome,
         on_refused: RefusalHook | None,
     ) -> None:
-        self._call, self._calls, self._ledger, self._now = call, calls, ledger, now
+        self._call, self._calls, self._now = call, calls, now
         self.outcome, self._on_refused = outcome, on_refused
+        self._done = dict(call.sync_steps)
+        self._refused = {failure.step for failure in call.sync_failures}
+        self._changed = False
 
     def done(self, step: str) -> bool:
         """Was ``step`` done (or refused for good) by an earlier attempt for this call?"""
-        call_id = self._call.call_id
-        return any(self._ledger.recall(key) is not None for key in (step_key(step, call_id), refused_key(step, call_id)))
+        return step in self._done or step in self._refused
+
+    def made(self, step: str) -> str | None:
+        """The id of what ``step`` created for this call (None: nothing, or not done)."""
+        return self._done.get(step) or None
+
+    def remember(self, step: str, made: str = "") -> None:
+        """``step`` is done (``made``: the id of what it created, if anything); kept by ``save``."""
+        self._done[step] = made
+        self._changed = True
+
+    def save(self, synced: bool) -> None:
+        """Write the steps done so far (and, if ``synced``, the end of the sync) on the call: one write."""
+        if self._changed or synced:
+            at = self._now.isoformat(timespec="seconds") if synced else None
+            self.outcome.call = self._calls.mark_synced(self._call.call_id, self._done, at)
+            self._changed = False
 
     def run(self, step: str, action: Callable[[], T]) -> T | None:
         try:
@@ -119,22 +146,12 @@ class _Steps:
                 raise
             reason = str(refusal)[:MAX_REASON]
         at = self._now.isoformat(timespec="seconds")
-        self._ledger.remember(refused_key(step, self._call.call_id), reason)
+        self._refused.add(step)
         self._calls.record_sync_failure(self._call.call_id, SyncFailure(step=step, reason=reason, at=at))
         self.outcome.refused.append(step)
         if self._on_refused is not None:
             self._on_refused(step, reason)
         return None
-
-
-def step_key(step: str, call_id: str) -> str:
-    """The ledger key that says ``step`` is done for this call."""
-    return f"{step}#{call_id}"
-
-
-def refused_key(step: str, call_id: str) -> str:
-    """The ledger key that says the CRM refused ``step`` of this call for good."""
-    return f"refused#{step}#{call_id}"
 
 
 def resolve_manager(call: CallRecord, employees: EmployeeDirectory) -> Employee | None:
@@ -210,13 +227,13 @@ def sync_call(
     if call is None:
         outcome.state = "unknown_call"
         return outcome
-    synced_before = ledger.recall(f"synced#{call_id}") is not None
+    synced_before = call.synced_at is not None
     if not call.ended and not synced_before:
         # Contacts and cards depend on how the call ended: wait for the after-call event.
         outcome.state = "waiting_for_end"
         return outcome
-    steps = _Steps(call, calls, ledger, now, outcome, on_refused)
-    manager = resolve_manager(call, employees)
+    steps = _Steps(call, calls, now, outcome, on_refused)
+    manager = outcome.manager = resolve_manager(call, employees)
     phone = call.other_party
     if phone is None:
         steps.run(STEP_CALL, lambda: crm.log_call(call, None, manager))
@@ -225,11 +242,12 @@ def sync_call(
     lock = number_lock(phone)
     if not ledger.claim(lock, call_id, ttl_seconds=LOCK_SECONDS):
         raise NumberBusy(f"another call from {mask_phone(phone)} is being synced")
+    synced = False
     try:
         if synced_before:
             # A later event (e.g. the recording link, L4): refresh the call in the CRM only,
             # under the number's lock (KeyCRM rewrites the buyer's whole note).
-            contact = crm.find_contact(phone)
+            contact = outcome.contact = crm.find_contact(phone)
             _project(phone, contact, employees, projection)
             steps.run(STEP_CALL, lambda: crm.log_call(call, contact, manager))
             outcome.state = "updated"
@@ -249,18 +267,22 @@ def sync_call(
             )
             contact = steps.run(STEP_CONTACT, lambda: crm.create_contact(draft))
             if contact is not None:
-                ledger.remember(step_key(STEP_CONTACT, call_id), contact.crm_id)
+                steps.remember(STEP_CONTACT, contact.crm_id)
                 outcome.contact_created = True
+        outcome.contact = contact
         _project(phone, contact, employees, projection)
         # The call itself first: a refused card or task must never cost the call its place in the CRM.
         if not steps.done(STEP_CALL):
             steps.run(STEP_CALL, lambda: crm.log_call(call, contact, manager))
-            ledger.remember(step_key(STEP_CALL, call_id), now.isoformat())
+            steps.remember(STEP_CALL)
         if work is ImportedCallsCrmWork.FULL:
             _funnel_task_and_tags(call, phone, contact, manager, crm, employees, ledger, rules, now, steps)
-        ledger.remember(f"synced#{call_id}", now.isoformat())
+        synced = True
     finally:
-        ledger.release(lock, call_id)
+        try:
+            steps.save(synced)  # also after a failure: the retry redoes only what is missing
+        finally:
+            ledger.release(lock, call_id)
     return outcome
 
 
@@ -279,19 +301,25 @@ def _funnel_task_and_tags(
     """The steps after the contact and the call: card (F1-F6), call-back task (T1), closing a call-back, UTM tags (P8)."""
     if contact is not None and card_wanted(call, rules) and not steps.done(STEP_CARD):
         known = contact
-        created = steps.run(
+        card = steps.run(
             STEP_CARD,
-            lambda: _open_card(call, phone, known, manager or _responsible(known, employees), crm, ledger, rules),
+            lambda: _open_card(call, phone, known, manager, crm, employees, ledger, rules),
         )
-        steps.outcome.card_created = bool(created)
+        if card is not None:
+            steps.remember(STEP_CARD, card)
+            steps.outcome.card_created = bool(card)
     if call.direction is Direction.INCOMING and not call.answered and rules.callback_tasks and not steps.done(STEP_TASK):
         found = contact
-        created = steps.run(STEP_TASK, lambda: _callback_task(call, phone, found, crm, employees, ledger, rules, now))
-        steps.outcome.task_created = bool(created)
+        # T1: the number's card, to link the task to: this call's, the one the contact points to, the last one opened
+        card_id = steps.made(STEP_CARD) or _known_card(phone, contact, ledger)
+        task = steps.run(STEP_TASK, lambda: _callback_task(call, phone, found, card_id, crm, employees, ledger, rules, now))
+        if task is not None:
+            steps.remember(STEP_TASK, task)
+            steps.outcome.task_created = bool(task)
     if closes_callback(call, rules) and not steps.done(STEP_CALLBACK):
-        task_id = ledger.recall(number_task_key(phone))  # T1: the task ringbridge created, found by id first
+        task_id = _known_task(phone, contact, ledger)  # T1: the task ringbridge created, found by id first
         closed = steps.run(STEP_CALLBACK, lambda: crm.close_callback(phone, call, known_id=task_id))
-        ledger.remember(step_key(STEP_CALLBACK, call.call_id), closed or "none")  # the reminder this call closed
+        steps.remember(STEP_CALLBACK, closed or "")  # the reminder this call closed, if any
     if (
         contact is not None
         and not steps.outcome.contact_created
@@ -300,7 +328,7 @@ def _funnel_task_and_tags(
     ):
         tagged = contact
         steps.run(STEP_UTM, lambda: crm.write_utm(tagged, call.utm, call.keyword))
-        ledger.remember(step_key(STEP_UTM, call.call_id), now.isoformat())
+        steps.remember(STEP_UTM)
 
 
 def _project(phone: str, contact: CrmContact | None, employees: EmployeeDirectory, projection: ContactProjection | None) -> None:
@@ -315,27 +343,27 @@ def _open_card(
     contact: CrmContact,
     manager: Employee | None,
     crm: CrmPort,
+    employees: EmployeeDirectory,
     ledger: Ledger,
     rules: SyncRules,
-) -> bool:
-    """F1-F3, F5, F6."""
-    if ledger.recall(f"card#{call.call_id}") is not None:
-        return False  # this call already opened its card
+) -> str:
+    """F1-F3, F5, F6: the id of the card this call opened, "" when it opens none."""
     if rules.funnel_mode is FunnelMode.ONE_TIME:
         # The first call that opens a card owns the number for good (F2).
         if not ledger.claim(f"card-once#{phone}", call.call_id):
-            return False
-    elif crm.find_active_card(phone, contact, known_id=ledger.recall(number_card_key(phone))) is not None:
-        return False
+            return ""
+    elif crm.find_active_card(phone, contact, known_id=_known_card(phone, contact, ledger)) is not None:
+        return ""
+    owner = manager or _responsible(contact, employees)  # looked up only for a card it opens
     draft = CardDraft(
         call_id=call.call_id,
         phone=phone,
         contact=contact,
         funnel_id=rules.funnel_id,
         title=card_title(contact.name or phone),
-        manager=manager,
+        manager=owner,
         utm=call.utm,
-        summary=call_summary(call, manager),
+        summary=call_summary(call, owner),
     )
     try:
         card = crm.create_card(draft)
@@ -344,9 +372,23 @@ def _open_card(
             # F2: a card the CRM refused was never opened; the number's one card is still to come.
             ledger.release(f"card-once#{phone}", call.call_id)
         raise
-    ledger.remember(f"card#{call.call_id}", card.crm_id)
-    ledger.remember(number_card_key(phone), card.crm_id)  # T1: found again by id, before any scan
-    return True
+    if not contact.pointers_known:
+        ledger.remember(number_card_key(phone), card.crm_id)  # T1: found again by id, before any scan
+    return card.crm_id
+
+
+def _known_card(phone: str, contact: CrmContact | None, ledger: Ledger) -> str | None:
+    """The card ringbridge last opened for the number: on the CRM's contact when it keeps it there, else in the ledger."""
+    if contact is not None and contact.pointers_known:
+        return contact.open_card_id
+    return ledger.recall(number_card_key(phone))
+
+
+def _known_task(phone: str, contact: CrmContact | None, ledger: Ledger) -> str | None:
+    """The call-back task ringbridge last created for the number, the same way as ``_known_card``."""
+    if contact is not None and contact.pointers_known:
+        return contact.open_task_id
+    return ledger.recall(number_task_key(phone))
 
 
 def number_card_key(phone: str) -> str:
@@ -363,16 +405,16 @@ def _callback_task(
     call: CallRecord,
     phone: str,
     contact: CrmContact | None,
+    card_id: str | None,
     crm: CrmPort,
     employees: EmployeeDirectory,
     ledger: Ledger,
     rules: SyncRules,
     now: datetime,
-) -> bool:
-    """T1: one open call-back task per number, for the responsible manager or the default."""
-    known_task = ledger.recall(number_task_key(phone))
-    if ledger.recall(f"task#{call.call_id}") is not None or crm.find_open_task(phone, known_id=known_task) is not None:
-        return False
+) -> str:
+    """T1: one open call-back task per number, for the responsible manager or the default; the id of the one it opened."""
+    if crm.find_open_task(phone, known_id=_known_task(phone, contact, ledger)) is not None:
+        return ""
     one_time = rules.funnel_mode is FunnelMode.ONE_TIME
     assignee = _responsible(contact, employees) if contact else None
     if assignee is None and rules.default_task_employee_id:
@@ -386,10 +428,10 @@ def _callback_task(
             assignee_id=assignee.employee_id if assignee else rules.default_task_employee_id,
             due_at=(now + timedelta(minutes=rules.callback_due_minutes)).isoformat(timespec="seconds"),
             text=f"Call back {(contact.name if contact else None) or phone}: missed call at {call.started_at or 'unknown time'}",
-            card_id=ledger.recall(number_card_key(phone)),
+            card_id=card_id,
             new_card_allowed=not (one_time and rules.funnel_enabled),
         )
     )
-    ledger.remember(f"task#{call.call_id}", task.crm_id)
-    ledger.remember(number_task_key(phone), task.crm_id)
-    return True
+    if not (contact and contact.pointers_known):
+        ledger.remember(number_task_key(phone), task.crm_id)  # T1: found again by id, before any search
+    return task.crm_id
