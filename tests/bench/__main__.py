@@ -13,6 +13,7 @@ import datetime
 import json
 import os
 import platform
+import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
@@ -159,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keycrm-events", type=int, default=20, help="call events through the fake KeyCRM (60 requests/min)")
     parser.add_argument("--scale", type=int, nargs="*", default=[1_000, 100_000], help="rows preloaded for the scale runs")
     parser.add_argument("--output", type=Path, default=Path("bench-results.json"))
+    parser.add_argument(
+        "--record-baseline",
+        action="store_true",
+        help="write this run's usage as the recorded 'before' (tests/bench/baseline_main.json): run it on main only",
+    )
     args = parser.parse_args(argv)
 
     from tests.bench import ack, coldstart, cost, routing, worker
@@ -194,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         call_item_bytes=cost.call_item_bytes(trace),
         emf_bytes_per_ping=cost.emf_bytes_per_ping(),
     )
+    if args.record_baseline:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=ROOT)
+        cost.record_baseline(traffic, cost.BASELINE, commit.stdout.strip())
     results["cost"] = {
         **cost.compare(traffic),
         "ack_sqs_sends_per_event": cost.sync_queue_sends(trace) / traffic.events,

@@ -116,7 +116,8 @@ def host_native(python: str, layer: Path) -> list[str]:
 
 def _allowed_services(resource: dict[str, Any]) -> list[str]:
     policies = json.dumps(resource["Properties"].get("Policies", []))
-    services = [name for name in ("dynamodb", "sqs", "ssm") if f'"{name}:' in policies]
+    # the AWS services ringbridge's code makes clients for (events: the call-event bus, A1)
+    services = [name for name in ("dynamodb", "sqs", "ssm", "events") if f'"{name}:' in policies]
     if "SQSSendMessagePolicy" in policies and "sqs" not in services:
         services.append("sqs")
     return services

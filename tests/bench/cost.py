@@ -2,10 +2,13 @@
 
 The worker bench's run (ack and worker, in this process) is traced: every DynamoDB request with
 the item images before and after it (read from moto's backend), every SQS message sent, every
-byte the functions log at the production log level (INFO). :func:`estimate` turns that trace into
-money under a set of index projections: the template's (after) and today's ``main`` (before:
-every calls index and the contacts' ``by_contact_id`` projecting ALL). The per-event counts come
-from the trace, never from constants; what cannot be measured here is a named assumption below.
+byte the functions log at the production log level (INFO). :func:`usage` turns that trace into
+billed units per event under a set of index projections, :func:`estimate` units into money.
+"After" is this run under the template's projections; "before" is ``main`` as it was before the
+performance work, recorded the same way (``baseline_main.json``: that run under the projections
+``main`` had, every calls index and the contacts' ``by_contact_id`` projecting ALL). The
+per-event counts come from the traced run, never from constants; what cannot be measured here
+is a named assumption below.
 
 DynamoDB on-demand, as AWS bills it:
 
@@ -25,12 +28,14 @@ DynamoDB on-demand, as AWS bills it:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import json
 import logging
 import math
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from local.template import load_template
@@ -66,6 +71,8 @@ BEFORE_PROJECTIONS = {
 }
 
 KB = 1024
+# `main`'s usage before the performance work, recorded by `python -m tests.bench --record-baseline`.
+BASELINE = Path(__file__).with_name("baseline_main.json")
 WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
 
 
@@ -370,52 +377,108 @@ def listing_units(traffic: Traffic, projection: str) -> float:
     return 0.5 * keys / (4 * KB) + read_units(int(traffic.call_item_bytes), False)
 
 
-def estimate(traffic: Traffic, overrides: dict[tuple[str, str], str] | None = None) -> dict[str, float]:
-    """USD per ``CALLS`` calls under the template's projections (``overrides``: other projections)."""
+@dataclass(frozen=True)
+class Usage:
+    """What one call event and one routing ping use, in billed units: what the prices multiply."""
+
+    dynamodb_write_units_per_event: float
+    dynamodb_read_units_per_event: float
+    listing_read_units_per_call: float
+    routing_read_units_per_ping: float
+    sqs_requests_per_event: float
+    log_bytes_per_event: float
+    emf_bytes_per_ping: float
+    routing_ms: float
+    ack_ms: float
+    worker_ms: float
+
+
+def usage(traffic: Traffic, overrides: dict[tuple[str, str], str] | None = None) -> Usage:
+    """The traced run's usage under the template's projections (``overrides``: other projections)."""
     indexes = template_indexes(overrides)
-    events = CALLS * EVENTS_PER_CALL
-    pings = CALLS * PINGS_PER_CALL
     per_event = 1 / traffic.events
     writes, reads = dynamodb_units(traffic.trace, indexes)
     calls_projection = next(i.projection for i in indexes["CallsTable"] if i.name == "by_day")
-    listing_reads = CALLS * LISTINGS_PER_CALL * listing_units(traffic, calls_projection)
-    routing_reads = pings * traffic.routing_reads_per_ping * read_units(0, False)  # one small GetItem
-    sqs_chunks = sum(max(1, math.ceil(size / (64 * KB))) for size in traffic.trace.sqs_sent_bytes) * per_event
-    # a message is sent, received and deleted (the worker's batches, at worst one message each)
-    sqs_requests = events * (sqs_chunks + 2 * len(traffic.trace.sqs_sent_bytes) * per_event)
+    sent = traffic.trace.sqs_sent_bytes
+    sqs_chunks = sum(max(1, math.ceil(size / (64 * KB))) for size in sent)
+    return Usage(
+        dynamodb_write_units_per_event=writes * per_event,
+        dynamodb_read_units_per_event=reads * per_event,
+        listing_read_units_per_call=LISTINGS_PER_CALL * listing_units(traffic, calls_projection),
+        routing_read_units_per_ping=traffic.routing_reads_per_ping * read_units(0, False),  # one small GetItem
+        # a message is sent, received and deleted (the worker's batches, at worst one message each)
+        sqs_requests_per_event=(sqs_chunks + 2 * len(sent)) * per_event,
+        log_bytes_per_event=traffic.trace.log_bytes * per_event,
+        emf_bytes_per_ping=traffic.emf_bytes_per_ping,
+        routing_ms=traffic.routing_ms,
+        ack_ms=traffic.ack_ms,
+        worker_ms=traffic.worker_ms,
+    )
+
+
+def estimate(use: Usage) -> dict[str, float]:
+    """USD per ``CALLS`` calls at the prices above."""
+    events = CALLS * EVENTS_PER_CALL
+    pings = CALLS * PINGS_PER_CALL
     gb_seconds = (
-        pings * traffic.routing_ms / 1000 * _memory_gb("RoutingFunction")
-        + events * traffic.ack_ms / 1000 * _memory_gb("CallEventsFunction")
-        + events * traffic.worker_ms / 1000 * _memory_gb("CrmSyncFunction")
+        pings * use.routing_ms / 1000 * _memory_gb("RoutingFunction")
+        + events * use.ack_ms / 1000 * _memory_gb("CallEventsFunction")
+        + events * use.worker_ms / 1000 * _memory_gb("CrmSyncFunction")
     )
     invocations = pings + 2 * events
-    log_bytes = (
-        events * traffic.trace.log_bytes * per_event
-        + invocations * LAMBDA_PLATFORM_LOG_BYTES
-        + pings * traffic.emf_bytes_per_ping
+    log_bytes = events * use.log_bytes_per_event + invocations * LAMBDA_PLATFORM_LOG_BYTES + pings * use.emf_bytes_per_ping
+    read_units = (
+        events * use.dynamodb_read_units_per_event
+        + pings * use.routing_read_units_per_ping
+        + CALLS * use.listing_read_units_per_call
     )
     costs = {
-        "usd_dynamodb_writes": events * writes * per_event * DYNAMODB_WRITE_UNIT_USD,
-        "usd_dynamodb_reads": (events * reads * per_event + routing_reads + listing_reads) * DYNAMODB_READ_UNIT_USD,
-        "usd_sqs": sqs_requests * SQS_REQUEST_USD,
+        "usd_dynamodb_writes": events * use.dynamodb_write_units_per_event * DYNAMODB_WRITE_UNIT_USD,
+        "usd_dynamodb_reads": read_units * DYNAMODB_READ_UNIT_USD,
+        "usd_sqs": events * use.sqs_requests_per_event * SQS_REQUEST_USD,
         "usd_lambda": gb_seconds * LAMBDA_GB_SECOND_USD + invocations * LAMBDA_REQUEST_USD,
         "usd_http_api": (pings + events) * HTTP_API_REQUEST_USD,
         "usd_logs": log_bytes / 1e9 * LOGS_INGESTED_GB_USD,
     }
     costs["usd_total"] = sum(costs.values())
-    costs["dynamodb_write_units_per_event"] = writes * per_event
-    costs["dynamodb_read_units_per_event"] = reads * per_event
-    costs["log_bytes_per_event"] = traffic.trace.log_bytes * per_event
     return costs
 
 
-def compare(traffic: Traffic) -> dict[str, float]:
-    """Today's `main` (before) and the template (after), per ``CALLS`` calls, and after / before."""
-    before, after = estimate(traffic, BEFORE_PROJECTIONS), estimate(traffic)
-    figures = {f"before_{name}": value for name, value in before.items()}
+def load_baseline(path: Path = BASELINE) -> tuple[Usage, dict[str, str]]:
+    """The recorded usage of `main` before the performance work, and where it was measured."""
+    recorded = json.loads(path.read_text(encoding="utf-8"))
+    return Usage(**recorded["usage"]), {key: str(value) for key, value in recorded.items() if key != "usage"}
+
+
+def compare(traffic: Traffic, baseline: Path = BASELINE) -> dict[str, Any]:
+    """`main` as recorded (before), this run with the same projections, and this run with the template (after)."""
+    before_use, measured = load_baseline(baseline)
+    now_all, after_use = usage(traffic, BEFORE_PROJECTIONS), usage(traffic)
+    before, projections_only, after = estimate(before_use), estimate(now_all), estimate(after_use)
+    figures: dict[str, Any] = {f"before_{name}": value for name, value in before.items()}
     figures.update({f"after_{name}": value for name, value in after.items()})
+    figures["before_measured"] = measured
+    figures["before_usage"] = dataclasses.asdict(before_use)
+    figures["after_usage"] = dataclasses.asdict(after_use)
+    figures["this_run_with_before_projections_usage"] = dataclasses.asdict(now_all)
+    figures["this_run_with_before_projections_usd_total"] = projections_only["usd_total"]
     figures["ratio_after_to_before"] = after["usd_total"] / before["usd_total"]
+    figures["ratio_projections_alone"] = after["usd_total"] / projections_only["usd_total"]
     return figures
+
+
+def record_baseline(traffic: Traffic, path: Path, commit: str) -> None:
+    """Write this run's usage under the before projections as the recorded `main` (``--record-baseline``)."""
+    import datetime
+
+    recorded = {
+        "measured_on": datetime.date.today().isoformat(),
+        "commit": commit,
+        "what": "make bench's traced worker run at this commit's request counts, with its index projections "
+        "(calls and contact-id indexes ALL)",
+        "usage": dataclasses.asdict(usage(traffic, BEFORE_PROJECTIONS)),
+    }
+    path.write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
 
 
 def emf_bytes_per_ping() -> int:

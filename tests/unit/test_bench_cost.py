@@ -125,3 +125,29 @@ def test_the_table_shows_value_goal_ratio_and_verdict() -> None:
     assert lines[4] == "| bytecode | 95.00 % | ≥ 90 % | 0.95 | pass |"
     assert lines[5] == "| not run | not measured | ≤ 1.1 | not measured | n/a |"
     assert rows[1].as_dict()["pass"] is False
+
+
+def test_estimate_multiplies_usage_by_the_named_prices() -> None:
+    use = cost.Usage(
+        dynamodb_write_units_per_event=10,
+        dynamodb_read_units_per_event=4,
+        listing_read_units_per_call=5,
+        routing_read_units_per_ping=0.5,
+        sqs_requests_per_event=3,
+        log_bytes_per_event=1000,
+        emf_bytes_per_ping=200,
+        routing_ms=0,
+        ack_ms=0,
+        worker_ms=0,
+    )
+    usd = cost.estimate(use)
+    events = cost.CALLS * cost.EVENTS_PER_CALL
+    assert usd["usd_dynamodb_writes"] == pytest.approx(events * 10 * cost.DYNAMODB_WRITE_UNIT_USD)
+    reads = events * 4 + cost.CALLS * cost.PINGS_PER_CALL * 0.5 + cost.CALLS * 5
+    assert usd["usd_dynamodb_reads"] == pytest.approx(reads * cost.DYNAMODB_READ_UNIT_USD)
+    assert usd["usd_sqs"] == pytest.approx(events * 3 * cost.SQS_REQUEST_USD)
+    invocations = cost.CALLS * cost.PINGS_PER_CALL + 2 * events
+    assert usd["usd_lambda"] == pytest.approx(invocations * cost.LAMBDA_REQUEST_USD)  # no duration: requests only
+    logged = events * 1000 + invocations * cost.LAMBDA_PLATFORM_LOG_BYTES + cost.CALLS * 200
+    assert usd["usd_logs"] == pytest.approx(logged / 1e9 * cost.LOGS_INGESTED_GB_USD)
+    assert usd["usd_total"] == pytest.approx(sum(value for name, value in usd.items() if name != "usd_total"))
