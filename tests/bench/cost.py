@@ -207,8 +207,9 @@ class Trace:
         self._logger = logger._logger  # Powertools' logging.Logger
         self._level = self._logger.level
         self._counter = _ByteCounter(self, logger.registered_formatter)
-        for handler in self._logger.handlers:
-            handler.setLevel(max(handler.level, self._level))
+        self._handler_levels = [(handler, handler.level) for handler in self._logger.handlers]
+        for handler, level in self._handler_levels:
+            handler.setLevel(max(level, self._level))  # what printed before still prints, no more
         self._logger.addHandler(self._counter)
         self._logger.setLevel(logging.INFO)
 
@@ -221,6 +222,8 @@ class Trace:
         events.unregister("before-parameter-build.sqs", unique_id=f"cost-sqs-{id(self)}")
         self._logger.removeHandler(self._counter)
         self._logger.setLevel(self._level)
+        for handler, level in self._handler_levels:
+            handler.setLevel(level)
 
     # -- hooks
     def _before(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
