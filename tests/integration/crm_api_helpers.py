@@ -49,9 +49,12 @@ def operations(aws: AwsStack) -> list[tuple[str, str]]:
     from ringbridge.storage.aws import client
 
     seen: list[tuple[str, str]] = []
-    client("dynamodb").meta.events.register(
-        "before-parameter-build.dynamodb", lambda params, model, **_: seen.append((model.name, params.get("TableName", "")))
-    )
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        # a batch names its table(s) in RequestItems
+        seen.append((model.name, params.get("TableName") or ",".join(params.get("RequestItems", {}))))
+
+    client("dynamodb").meta.events.register("before-parameter-build.dynamodb", record)
     return seen
 
 

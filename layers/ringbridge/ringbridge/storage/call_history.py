@@ -5,6 +5,12 @@ manager, or day by day over a bounded range. The first key a query gives picks t
 the others narrow it as filters. The cursor handed back is opaque to the caller: it
 carries the listing it belongs to (index, key, filters, time range), so a cursor used
 with another listing is refused instead of reaching DynamoDB with a foreign start key.
+
+The four indexes project keys only (template.yaml): a call record is written several times
+while the call goes on, and an index that holds only keys is not written when no key changes.
+A page is therefore one Query for the keys and one BatchGetItem for the records; the filters
+(direction, status, the other keys) apply to the records fetched, as a FilterExpression would
+(a Query's ``Limit`` counts the items it looks at, matching or not).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -21,12 +28,15 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ringbridge.domain.call_history import CallQuery
 from ringbridge.domain.calls import CallRecord
-from ringbridge.domain.errors import InvalidInput
+from ringbridge.domain.errors import InvalidInput, Unavailable
 from ringbridge.storage.aws import DynamoStore
 from ringbridge.storage.calls import item_to_record
 
 # One page may walk several partitions (days) and filtered-out items; bound the work per request.
 MAX_QUERIES_PER_PAGE = 40
+# BatchGetItem takes at most 100 keys a request.
+BATCH_GET_KEYS = 100
+BATCH_GET_ATTEMPTS = 5
 # index name -> the attribute it is partitioned by (all are sorted by ``started_at``)
 INDEX_KEYS = {
     "by_other_party": "other_party",
@@ -153,7 +163,7 @@ class DynamoCallHistory(DynamoStore):
             request = self._request(listing, listing.partitions[partition], query.limit - len(found), start_key)
             response = self.dynamodb.query(**request)
             queries += 1
-            found.extend(item_to_record(item) for item in response.get("Items", []))
+            found.extend(record for record in self._records(response.get("Items", [])) if _matches(record, listing.filters))
             last = response.get("LastEvaluatedKey")
             start_key = {name: value["S"] for name, value in last.items()} if last else None
             if start_key is None:
@@ -186,13 +196,6 @@ class DynamoCallHistory(DynamoStore):
             "ScanIndexForward": False,
             "Limit": limit,
         }
-        if listing.filters:
-            clauses = []
-            for number, (attribute, value) in enumerate(sorted(listing.filters.items())):
-                names[f"#f{number}"] = attribute
-                values[f":f{number}"] = {"S": value}
-                clauses.append(f"#f{number} = :f{number}")
-            request["FilterExpression"] = " AND ".join(clauses)
         if start_key:
             request["ExclusiveStartKey"] = {name: {"S": value} for name, value in start_key.items()}
         request["ExpressionAttributeNames"] = names
@@ -209,4 +212,31 @@ class DynamoCallHistory(DynamoStore):
                 ExpressionAttributeValues={":day": {"S": day}, ":start": {"S": start}, ":end": {"S": end}},
             )
             for response in pages:
-                yield from (item_to_record(item) for item in response.get("Items", []))
+                yield from self._records(response.get("Items", []))
+
+    def _records(self, keys: list[dict[str, Any]]) -> list[CallRecord]:
+        """The records of an index page (keys only), in the page's order; one gone meanwhile is left out."""
+        wanted = [key["call_id"]["S"] for key in keys]
+        items: dict[str, dict[str, Any]] = {}
+        for first in range(0, len(wanted), BATCH_GET_KEYS):
+            pending: dict[str, Any] = {
+                self.table: {"Keys": [{"call_id": {"S": call_id}} for call_id in wanted[first : first + BATCH_GET_KEYS]]}
+            }
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                if attempt:
+                    time.sleep(0.05 * 2**attempt)  # keys left unprocessed: the table is throttling
+                response = self.dynamodb.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    items[item["call_id"]["S"]] = item
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+            else:
+                raise Unavailable("the call history is busy; retry")
+        return [item_to_record(items[call_id]) for call_id in wanted if call_id in items]
+
+
+def _matches(record: CallRecord, filters: dict[str, str]) -> bool:
+    """The listing's filters (attribute = value) on a fetched record."""
+    shown = record.model_dump(mode="json", include=set(filters))
+    return all(shown.get(attribute) == value for attribute, value in filters.items())
