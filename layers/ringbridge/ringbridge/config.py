@@ -104,7 +104,7 @@ class Settings(BaseModel):
     # Call events for automations (A1): the stack's EventBridge bus; empty: none published.
     call_event_bus: str = ""
     api_key_cache_seconds: int = Field(default=60, ge=0, le=900)
-    # The pipeline's rules (P7, F1-F4, T1), e.g. ``FUNNEL_MODE=repeatable``.
+    # The pipeline's rules (P7, F1-F4, T1, L1 imported calls), e.g. ``FUNNEL_MODE=repeatable``, ``IMPORTED_CALLS_CRM_WORK=full``.
     rules: SyncRules = Field(default_factory=SyncRules)
     # The CRM adapters' own variables (CRM_BASE_URL, KEYCRM_*, NETHUNT_*), parsed by their configs.
     crm_environment: dict[str, str] = Field(default_factory=dict)
