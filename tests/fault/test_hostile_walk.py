@@ -93,10 +93,10 @@ POISON = [
     _json("POST /contacts", "/contacts", {"phone": "0" * 64, "name": "Zero"}),
     _json("POST /ringostat/routing", "/ringostat/routing", {}),
 ]
-# Calls accepted across events, unknown parameters included: the bound on one call's extra fields is crossed by a later event.
-ACCEPTED_FIRST = [
-    _json(EVENTS, "/ringostat/events", {**after_call("c1", "in", False), **{f"a{n}": "v" for n in range(40)}}),
-    _json(EVENTS, "/ringostat/events", {**after_call("c1", "in", False), **{f"b{n}": "v" for n in range(40)}}),
+# One call's unknown parameters across events (L2): the first event's 40 are kept, the second's 40 more cross the bound (413).
+ACROSS_EVENTS = [
+    (_json(EVENTS, "/ringostat/events", {**after_call("c1", "in", False), **{f"a{n}": "v" for n in range(40)}}), 200),
+    (_json(EVENTS, "/ringostat/events", {**after_call("c1", "in", False), **{f"b{n}": "v" for n in range(40)}}), 413),
 ]
 
 
@@ -191,7 +191,8 @@ class Walk:
         COUNTS["requests sent"] += 1
         return response
 
-    def check(self, sent: Sent) -> None:
+    def check(self, sent: Sent) -> int:
+        """Send ``sent`` and check its answer (and what it stored); the status."""
         before = self.snapshot()
         response = self.send(sent)
         status, where = response.status_code, (sent.route_key, sent.path[:80], sent.query[:40])
@@ -209,24 +210,24 @@ class Walk:
                 COUNTS["refusals that stored something"] += 1
                 diff = {key: (before[key], after[key]) for key in after if after[key] != before[key]}
                 pytest.fail(f"{where}: refused ({status} {reason}) but stored {str(diff)[:600]}")
-            return
+            return int(status)
         COUNTS["accepted (2xx)"] += 1
         self.aws.drain()  # the CRM sync the request queued: its contacts, cards and tasks are read back too
         self.read_back(before, self.snapshot())
+        return int(status)
 
     def read_back(self, before: dict[str, Any], after: dict[str, Any]) -> None:
         calls, contacts = changed(before, after, "CallsTable"), changed(before, after, "ContactsTable")
-        phones = {contact["phone"] for contact in contacts} | {
-            call["other_party"] for call in calls if str(call.get("other_party") or "").startswith("+")
-        }
+        contact_phones = {str(contact["phone"]) for contact in contacts}
+        call_phones = {str(call["other_party"]) for call in calls if str(call.get("other_party") or "").startswith("+")}
         reads: list[tuple[str, dict[str, str], bool]] = [
             ("/calls", {"limit": "100"}, False),
             ("/contacts", {"limit": "100"}, False),
             ("/cards", {"limit": "100"}, False),
             ("/tasks", {"limit": "100"}, False),
         ]
-        for phone in sorted(phones):
-            reads += [("/calls", {"phone": phone}, False), (f"/admin/contacts/{quote(phone, safe='')}", {}, True)]
+        reads += [("/calls", {"phone": phone}, False) for phone in sorted(contact_phones | call_phones)]
+        reads += [(f"/admin/contacts/{quote(phone, safe='')}", {}, True) for phone in sorted(contact_phones)]
         for call in calls:
             identifier = quote(str(call["call_id"]), safe="")
             reads += [(f"/calls/{identifier}", {}, False), (f"/admin/calls/{identifier}", {}, True)]
@@ -259,15 +260,15 @@ def _quiet_ringostat(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def walk(aws: AwsStack, api: Any) -> Walk:
     walk = Walk(aws, api.key)
-    walk.check(_json("PUT /admin/employees/{employee_id}", "/admin/employees/anna", ANNA))
-    for sent in ACCEPTED_FIRST:
-        walk.check(sent)
+    assert walk.check(_json("PUT /admin/employees/{employee_id}", "/admin/employees/anna", ANNA)) == 200
+    for sent, status in ACROSS_EVENTS:
+        assert walk.check(sent) == status
     return walk
 
 
 # Sized for CI (well under 60 s on a shared 2-core machine); derandomized: the same examples every run.
 @settings(
-    max_examples=120,
+    max_examples=100,
     deadline=None,
     derandomize=True,
     database=None,
@@ -288,6 +289,4 @@ for _poison in POISON:
 def test_every_poison_shape_is_refused(walk: Walk) -> None:
     """The explicit examples are all refusals (4xx with a reason, nothing stored), so none passes by being accepted."""
     for sent in POISON:
-        before = COUNTS["refused (4xx)"]
-        walk.check(sent)
-        assert COUNTS["refused (4xx)"] == before + 1, sent
+        assert 400 <= walk.check(sent) < 500, sent
