@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from werkzeug.wrappers import Request, Response
 
@@ -18,10 +18,30 @@ from local.template import HttpRoute
 # API Gateway's own payload limit.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 _TEXT_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/", "application/xml")
+# What RFC 3986 lets a path segment carry unencoded: everything else stays percent-encoded in the raw path.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+def raw_path(request: Request) -> str:
+    """The path as the client sent it, percent-encoding kept (API Gateway's ``rawPath``).
+
+    WSGI's ``PATH_INFO`` is already decoded once; the handlers decode a path parameter themselves,
+    so building the event from ``PATH_INFO`` would decode ``%252B`` twice (to ``+``).
+    """
+    sent = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if sent:
+        path = urlsplit(sent).path if "://" in sent else sent.split("?", 1)[0]
+        if path.startswith("/"):
+            return path
+    return quote(request.path, safe=_PATH_SAFE)
 
 
 def build_event(request: Request, route: HttpRoute, path_parameters: dict[str, str], body: bytes) -> dict[str, Any]:
-    """The event API Gateway's HTTP API sends a Lambda integration (payload format 2.0)."""
+    """The event API Gateway's HTTP API sends a Lambda integration (payload format 2.0).
+
+    ``rawPath`` keeps the percent-encoding; ``pathParameters`` are decoded once.
+    """
+    path = raw_path(request)
     raw_query = request.query_string.decode("latin-1")
     query: dict[str, str] = {}
     for key, value in parse_qsl(raw_query, keep_blank_values=True):
@@ -36,7 +56,7 @@ def build_event(request: Request, route: HttpRoute, path_parameters: dict[str, s
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route.route_key,
-        "rawPath": request.path,
+        "rawPath": path,
         "rawQueryString": raw_query,
         "headers": {key.lower(): value for key, value in request.headers.items()},
         "requestContext": {
@@ -46,7 +66,7 @@ def build_event(request: Request, route: HttpRoute, path_parameters: dict[str, s
             "domainPrefix": "local",
             "http": {
                 "method": request.method,
-                "path": unquote(request.path),
+                "path": path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": request.remote_addr or "127.0.0.1",
                 "userAgent": request.headers.get("user-agent", ""),
@@ -94,11 +114,16 @@ class Gateway:
         self.routes = [(route, route.pattern()) for route in routes]
 
     def match(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
+        """The route for a raw (still percent-encoded) path; its parameters decoded once."""
         for route, pattern in self.routes:
             found = pattern.match(path)
             if found and route.method in (method, "ANY"):
                 return route, {k: unquote(v) for k, v in found.groupdict().items()}
         return None
+
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods the template declares for a raw path (empty: no such path)."""
+        return sorted({route.method for route, pattern in self.routes if pattern.match(path)})
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -114,15 +139,15 @@ class Gateway:
     def route_key(self, request: Request) -> str:
         from ringbridge.domain.phones import mask_phone_numbers_in_text
 
-        matched = self.match(request.method, request.path)
+        matched = self.match(request.method, raw_path(request))
         if matched is None:
             return f"{request.method} {mask_phone_numbers_in_text(request.path)}"
         return matched[0].route_key
 
     def handle(self, request: Request) -> Response:
-        matched = self.match(request.method, request.path)
+        matched = self.match(request.method, raw_path(request))
         if matched is None:
-            return Response(json.dumps({"message": "Not Found"}), status=404, content_type="application/json")
+            return self.unmatched(request)
         if (request.content_length or 0) > MAX_PAYLOAD_BYTES:
             return Response(json.dumps({"message": "Request Entity Too Large"}), status=413, content_type="application/json")
         body = request.get_data(cache=False)
@@ -141,3 +166,13 @@ class Gateway:
             print(mask_phone_numbers_in_text(traceback.format_exc()), file=sys.stderr, flush=True)
             return Response(json.dumps({"message": "Internal Server Error"}), status=500, content_type="application/json")
         return to_response(result)
+
+    def unmatched(self, request: Request) -> Response:
+        """No route: 404 for a path the template does not declare, 405 (with ``Allow``) for a method it does not."""
+        allowed = self.allowed_methods(raw_path(request))
+        if not allowed:
+            return Response(json.dumps({"message": "Not Found"}), status=404, content_type="application/json")
+        message = f"method {request.method} not allowed here; allowed: {', '.join(allowed)}"
+        response = Response(json.dumps({"message": message}), status=405, content_type="application/json")
+        response.headers["Allow"] = ", ".join(allowed)
+        return response

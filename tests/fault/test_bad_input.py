@@ -10,9 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +18,8 @@ from hypothesis import strategies as st
 
 from local.template import HttpRoute, load_template
 from ringbridge.ringostat.webhook import FIELD_ALIASES
-from tests.integration.conftest import ADMIN, WEBHOOK_TOKEN, AwsStack
+from tests.fault.hostile import QuietRingostat, concrete, credentials
+from tests.integration.conftest import AwsStack
 from tests.integration.pipeline_helpers import ANNA, after_call, counts
 
 ROUTES = load_template().routes()
@@ -65,40 +64,11 @@ bodies = st.one_of(
 )
 
 
-class _QuietRingostat:
-    """Ringostat answering with nothing: the routes that read from it meet the input, not a missing network."""
-
-    def staff_list(self) -> list[Any]:
-        return []
-
-    def calls_between(self, *_: Any, **__: Any) -> list[dict[str, Any]]:
-        return []
-
-    def calls_page(self, *_: Any, **__: Any) -> list[dict[str, Any]]:
-        return []
-
-    def outward_call(self, extension: str, destination: str) -> dict[str, Any]:
-        return {}
-
-
 @pytest.fixture(autouse=True)
 def _quiet_ringostat(monkeypatch: pytest.MonkeyPatch) -> None:
     from ringbridge import wiring
 
-    monkeypatch.setattr(wiring, "ringostat", _QuietRingostat)
-
-
-def credentials(route: HttpRoute, api_key: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Valid credentials for the route's kind, so the handler itself meets the input."""
-    if route.path.startswith("/ringostat/"):
-        return {}, {"token": WEBHOOK_TOKEN}
-    if route.path.startswith("/admin/"):
-        return dict(ADMIN), {}
-    return {"X-Api-Key": api_key}, {}
-
-
-def concrete(path: str, value: str) -> str:
-    return re.sub(r"\{\w+\+?\}", quote(value, safe=""), path)
+    monkeypatch.setattr(wiring, "ringostat", QuietRingostat)
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda route: route.route_key)

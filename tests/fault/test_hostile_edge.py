@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import AwsStack
+from tests.integration.conftest import ADMIN, AwsStack
 from tests.integration.pipeline_helpers import ANNA, CLIENT, after_call, counts
 
 
@@ -138,3 +138,57 @@ def test_r2_an_empty_contact_seed_keeps_name_manager_and_route(aws: AwsStack) ->
     assert (renamed["name"], renamed["route_to"]) == ("Jan K", "company_anna")
     cleared = aws.admin("PUT", f"/admin/contacts/{CLIENT}", json={"responsible_employee_id": None}).json
     assert (cleared["name"], cleared["responsible_employee_id"], cleared["route_to"]) == ("Jan K", None, None)
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+def test_r2_a_double_encoded_phone_in_the_path_is_decoded_once(aws: AwsStack, method: str) -> None:
+    """R2: ``/admin/contacts/%252B48…`` is the literal segment ``%2B48…``: refused as not a phone, never read as ``+48…``."""
+    assert aws.admin("PUT", "/admin/contacts/%2B48123456789", json={"name": "Jan"}).status_code == 200  # encoded once: fine
+    before = counts(aws)
+    response = aws.admin(method, "/admin/contacts/%252B48123456789", json={"name": "Other"} if method == "PUT" else None)
+    _assert_refused(response)
+    assert counts(aws) == before
+    assert aws.admin("GET", "/admin/contacts/%2B48123456789").json["name"] == "Jan"
+    assert aws.admin("GET", "/admin/contacts/%252B48123456789/cards").status_code == 400
+
+
+def test_the_event_keeps_the_raw_path_and_decodes_parameters_once(aws: AwsStack) -> None:
+    """As API Gateway's HTTP API: ``rawPath`` keeps the percent-encoding, ``pathParameters`` are decoded once."""
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from local.gateway import Gateway, build_event
+
+    gateway = Gateway(aws.functions, aws.template.routes(), access_log=False)
+    request = Request(EnvironBuilder(path="/admin/contacts/%252B48%20601", method="GET").get_environ())
+    route, parameters = gateway.match("GET", "/admin/contacts/%252B48%20601") or (None, {})
+    assert route is not None and parameters == {"phone": "%2B48 601"}
+    event = build_event(request, route, parameters, b"")
+    assert event["rawPath"] == "/admin/contacts/%252B48%20601"
+    assert event["pathParameters"] == {"phone": "%2B48 601"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("TRACE", "/admin/contacts/%2B48123456789", "GET, PUT"),
+        ("DELETE", "/calls", "GET"),
+        ("GET", "/ringostat/events", "POST"),
+        ("TRACE", "/", "GET"),
+    ],
+)
+def test_a_method_not_allowed_on_a_known_path_is_405_with_allow(aws: AwsStack, method: str, path: str, allowed: str) -> None:
+    """The local gateway: a known path with another method is 405 naming the methods it takes; nothing is invoked."""
+    response = aws.http.open(path, method=method, headers=ADMIN)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == allowed
+    assert method in response.json["message"] and allowed in response.json["message"]
+    assert counts(aws)["contacts"] == 0
+
+
+@pytest.mark.parametrize("method", ["GET", "TRACE", "POST"])
+def test_an_unknown_path_stays_404(aws: AwsStack, method: str) -> None:
+    response = aws.http.open("/no/such/route", method=method)
+    assert response.status_code == 404
+    assert "Allow" not in response.headers
+    assert response.json["message"]

@@ -62,11 +62,26 @@ metrics = Metrics()
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
+class UnhandledError(Exception):
+    """What the Lambda runtime sees in place of an uncaught exception: the type and the masked message only.
+
+    The runtime prints ``errorMessage`` and the stack trace itself, past our formatter, so the
+    original (which may name a caller's number) is logged through ``logger`` and not re-raised.
+    """
+
+
+def unhandled(error: Exception) -> UnhandledError:
+    """Log ``error`` with its traceback through the masking formatter; the masked stand-in to raise ``from None``."""
+    logger.exception("unhandled error", extra={"error": type(error).__name__})
+    return UnhandledError(f"{type(error).__name__}: {mask_phone_numbers_in_text(str(error))}")
+
+
 def lambda_entry(handler: Handler) -> Handler:
     """Every function's entry point: Powertools' context in each line (state cleared per request), metrics flushed.
 
     Powertools keeps a disabled run's metrics (the local stack disables them), so they are
-    also dropped after each invocation.
+    also dropped after each invocation. An uncaught exception is logged masked and re-raised as
+    ``UnhandledError`` without its cause, so no full number reaches the runtime's own error report.
     """
     flushed = metrics.log_metrics(handler)
     logged: Handler = logger.inject_lambda_context(flushed, clear_state=True)
@@ -75,6 +90,8 @@ def lambda_entry(handler: Handler) -> Handler:
     def run(event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
             return logged(event, context)
+        except Exception as error:  # noqa: BLE001 - every uncaught error: logged masked, re-raised masked
+            raise unhandled(error) from None
         finally:
             metrics.clear_metrics()
 
