@@ -21,6 +21,7 @@ The known poison shapes are explicit examples (L1, L2, L4, C2). Everything is co
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -267,8 +268,9 @@ def walk(aws: AwsStack, api: Any) -> Walk:
 
 
 # Sized for CI (well under 60 s on a shared 2-core machine); derandomized: the same examples every run.
+# A longer walk: HOSTILE_EXAMPLES=2000 .venv/bin/python -m pytest tests/fault/test_hostile_walk.py
 @settings(
-    max_examples=100,
+    max_examples=int(os.environ.get("HOSTILE_EXAMPLES", "100")),
     deadline=None,
     derandomize=True,
     database=None,
