@@ -17,6 +17,7 @@ import json
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -100,7 +101,7 @@ class FakeCrmServer:
         self.lock = threading.RLock()
         self.rate_limit: tuple[int, float] | None = None  # (requests, window seconds), per API key
         self.retry_after: int | None = None  # None: the seconds left in the key's window
-        self._windows: dict[str, tuple[float, int]] = {}  # key -> (window start, requests in it)
+        self._windows: dict[str, deque[float]] = {}  # key -> times of its accepted requests in the window
         self._throttle_next = 0
         self._fail_next = 0
         self.failing = False
@@ -113,10 +114,14 @@ class FakeCrmServer:
     # Switches for tests
 
     def limit(self, requests: int | None, window: float = 60.0, retry_after: int | None = None) -> None:
-        """At most ``requests`` per ``window`` seconds per API key (``None``: no limit).
+        """At most ``requests`` in any ``window`` seconds per API key, whichever client sends them (``None``: no limit).
 
-        The window is fixed and starts with the key's first request, as Laravel's throttle
-        counts; ``Retry-After`` is the seconds left in it unless ``retry_after`` is given.
+        Strict: the window slides (a request is refused when the key's accepted requests of the
+        last ``window`` seconds already number ``requests``). "60 requests a minute" read as any
+        minute is the narrowest reading: a fixed window (Laravel's throttle, which KeyCRM's
+        answers point to) refuses less, so what passes here passes there. A refused request does
+        not count (Laravel's throttle refuses before it counts the hit). ``Retry-After`` is the
+        seconds until the oldest counted request leaves the window, unless ``retry_after`` is given.
         """
         self.rate_limit = (requests, window) if requests is not None else None
         self.retry_after = retry_after
@@ -154,13 +159,13 @@ class FakeCrmServer:
             return None
         requests, window = self.rate_limit
         now = self._monotonic()
-        start, count = self._windows.get(key, (now, 0))
-        if now - start >= window:
-            start, count = now, 0
-        self._windows[key] = (start, count + 1)
-        if count + 1 <= requests:
+        accepted = self._windows.setdefault(key, deque())
+        while accepted and now - accepted[0] >= window - 1e-9:  # to the nanosecond: float sums of a fake clock
+            accepted.popleft()
+        if len(accepted) < requests:
+            accepted.append(now)
             return None
-        return self.retry_after if self.retry_after is not None else max(1, math.ceil(start + window - now))
+        return self.retry_after if self.retry_after is not None else max(1, math.ceil(accepted[0] + window - now))
 
     def _answer(self, request: Request) -> Response:
         with self.lock:
