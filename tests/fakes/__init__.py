@@ -13,6 +13,7 @@ that the adapters cannot come to rely on it unnoticed.
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import math
 import threading
@@ -57,6 +58,58 @@ class FakeClock:
             self.now += seconds
 
 
+class VirtualClock:
+    """Simulated time for several threads at once (a discrete-event clock), shared by clients and fakes.
+
+    Time stands still while any taking part is running, and when all of them sleep it jumps to
+    the earliest wake-up: threads that wait minutes for a rate limit finish in moments, and
+    what happens between two sleeps (HTTP, DynamoDB) takes no simulated time at all. The
+    threads that take part are announced first (``take_part``), each leaves when done.
+    """
+
+    # Not today's epoch (1.8e9 s, whose float steps are 0.24 us): at 1e6 s a step is 0.1 ns, so a
+    # minute measured between two slots is 60 s to the nanosecond, as the fake's window counts it.
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.now = start
+        self.start = start
+        self._changed = threading.Condition()
+        self._running = 0
+        self._wakeups: list[float] = []
+
+    def monotonic(self) -> float:
+        with self._changed:
+            return self.now
+
+    def take_part(self, threads: int) -> None:
+        with self._changed:
+            self._running += threads
+
+    def leave(self) -> None:
+        with self._changed:
+            self._running -= 1
+            self._advance()
+
+    def sleep(self, seconds: float) -> None:
+        with self._changed:
+            wake = self.now + seconds
+            if wake <= self.now:  # no wait, or one below the float resolution of ``now``
+                return
+            heapq.heappush(self._wakeups, wake)
+            self._running -= 1
+            self._advance()
+            while self.now < wake:
+                self._changed.wait()
+
+    def _advance(self) -> None:
+        if self._running or not self._wakeups:
+            return
+        self.now = max(self.now, self._wakeups[0])
+        while self._wakeups and self._wakeups[0] <= self.now:
+            heapq.heappop(self._wakeups)
+            self._running += 1  # counted here, before it wakes: time cannot move on without it
+        self._changed.notify_all()
+
+
 @dataclass
 class Exchange:
     """One request the fake received and what it answered."""
@@ -69,6 +122,7 @@ class Exchange:
     status: int
     response_body: bytes
     response_headers: dict[str, str] = field(default_factory=dict)
+    at: float = 0.0  # when it arrived, on the fake's clock
 
     @property
     def json(self) -> Any:
@@ -132,6 +186,20 @@ class FakeCrmServer:
 
     def fail_next(self, count: int, status: int = 500) -> None:
         self._fail_next, self.fail_status = count, status
+
+    def busiest_window(self, window: float = 60.0) -> int:
+        """The most requests that reached the fake within any ``window`` seconds for any one key, refused ones included."""
+        times: dict[str, list[float]] = {}
+        for exchange in self.exchanges:
+            times.setdefault(exchange.headers.get("Authorization", ""), []).append(exchange.at)
+        return max(
+            (
+                sum(1 for t in moments if end - window + 1e-9 < t <= end)  # to the nanosecond, as the limit counts
+                for moments in times.values()
+                for end in moments
+            ),
+            default=0,
+        )
 
     def requests_matching(self, method: str | None = None, path_part: str = "") -> list[Exchange]:
         return [e for e in self.exchanges if (method is None or e.method == method) and path_part in e.path]
@@ -204,6 +272,7 @@ class FakeCrmServer:
                     status=response.status_code,
                     response_body=response.get_data(),
                     response_headers=dict(response.headers),
+                    at=self._monotonic(),
                 )
             )
         return response(environ, start_response)

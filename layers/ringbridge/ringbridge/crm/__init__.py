@@ -85,12 +85,9 @@ def build_keycrm(
     clock: Clock | None = None,
     retry: RetryPolicy | None = None,
     rate: RateSettings | None = None,
-    session: requests.Session | None = None,
 ) -> KeyCrmAdapter:
     limit = _rate_limit("keycrm", api_key, config.requests_per_minute, rate, clock)
-    client = CrmHttpClient(
-        "keycrm", config.base_url, BearerAuth(api_key), rate_limit=limit, retry=retry, clock=clock, session=session
-    )
+    client = CrmHttpClient("keycrm", config.base_url, BearerAuth(api_key), rate_limit=limit, retry=retry, clock=clock)
     return KeyCrmAdapter(client, config, managers, monotonic=clock.monotonic if clock else None)
 
 
@@ -101,11 +98,10 @@ def build_nethunt(
     clock: Clock | None = None,
     retry: RetryPolicy | None = None,
     rate: RateSettings | None = None,
-    session: requests.Session | None = None,
 ) -> NetHuntAdapter:
     limit = _rate_limit("nethunt", api_key, config.requests_per_minute, rate, clock)
     auth = requests.auth.HTTPBasicAuth(config.email, api_key)
-    client = CrmHttpClient("nethunt", config.base_url, auth, rate_limit=limit, retry=retry, clock=clock, session=session)
+    client = CrmHttpClient("nethunt", config.base_url, auth, rate_limit=limit, retry=retry, clock=clock)
     if clock is not None:
         return NetHuntAdapter(client, config, managers, monotonic=clock.monotonic)
     return NetHuntAdapter(client, config, managers)
