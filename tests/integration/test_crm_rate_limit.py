@@ -111,7 +111,12 @@ def run_containers(clock: VirtualClock, workers: int, work: Callable[[int], None
 
 
 def push_requests(
-    fake: keycrm_fake.FakeKeyCrm, clock: VirtualClock, workers: int, total: int, budget: Callable[[], DynamoRateBudget | None]
+    fake: keycrm_fake.FakeKeyCrm,
+    clock: VirtualClock,
+    workers: int,
+    total: int,
+    budget: Callable[[], DynamoRateBudget | None],
+    margin: float = RateSettings.margin,
 ) -> Run:
     budgets: list[DynamoRateBudget] = []
 
@@ -120,7 +125,10 @@ def push_requests(
         if shared is not None:
             budgets.append(shared)
         crm = build_keycrm(
-            keycrm_fake.API_KEY, KeyCrmConfig(base_url=f"{fake.url}/v1"), clock=clock, rate=RateSettings(budget=shared)
+            keycrm_fake.API_KEY,
+            KeyCrmConfig(base_url=f"{fake.url}/v1"),
+            clock=clock,
+            rate=RateSettings(budget=shared, margin=margin),
         )
         for number in range(index, total, workers):
             assert crm.find_contact(f"+486017{number:05d}") is None  # one GET /buyer each
@@ -157,22 +165,13 @@ def test_workers_sharing_the_budget_never_exceed_the_crm_limit(aws: AwsStack, ke
 def test_without_a_margin_the_busiest_minute_is_exactly_the_limit(aws: AwsStack, keycrm: Any) -> None:
     fake, clock = keycrm
     table = aws.environment["DEDUP_TABLE"]
-
-    def work(index: int) -> None:
-        crm = build_keycrm(
-            keycrm_fake.API_KEY,
-            KeyCrmConfig(base_url=f"{fake.url}/v1"),
-            clock=clock,
-            rate=RateSettings(budget=shared_budget(table), margin=0.0),
-        )
-        for number in range(index, 150, 3):
-            crm.find_contact(f"+486018{number:05d}")
-
-    failures = run_containers(clock, 3, work)
-    assert failures == []
-    assert len(fake.exchanges) == 150
-    assert fake.busiest_window(60.0) == 60  # the whole limit, not one more
-    assert not [e for e in fake.exchanges if e.status == 429]
+    run = push_requests(fake, clock, workers=3, total=150, budget=lambda: shared_budget(table), margin=0.0)
+    FIGURES.append(run.figures("shared budget, no margin", 3))
+    print(FIGURES[-1])
+    assert run.failures == []
+    assert run.requests == 150
+    assert run.busiest_minute == 60  # the whole limit, not one more
+    assert run.refused == 0
 
 
 def test_per_container_limits_alone_trip_the_crm_limit(keycrm: Any) -> None:
