@@ -71,7 +71,8 @@ class Contract:
 
     def _parameters(self, method: str, path: str) -> list[dict[str, Any]] | None:
         """The declared parameters of the operation ``path`` falls under, ``$ref``s resolved."""
-        for template, item in self.document["paths"].items():
+        # A literal path before a templated one that also matches it (`/order/source`, `/order/{orderId}`).
+        for template, item in sorted(self.document["paths"].items(), key=lambda entry: "{" in entry[0]):
             if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path) and method.lower() in item:
                 declared = [*item.get("parameters", []), *item[method.lower()].get("parameters", [])]
                 return [self._resolve(p) for p in declared]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from ringbridge.crm import KeyCrmConfig, NetHuntConfig, build_keycrm, build_nethunt
+from ringbridge.crm.checks import KeyCrmCheck, NetHuntCheck
 from ringbridge.domain.calls import Direction, Utm
 from ringbridge.domain.crm import CrmContact, TaskDraft
-from ringbridge.domain.rules import FunnelMode
+from ringbridge.domain.rules import FunnelMode, SyncRules
 from tests.fakes import FakeClock
 from tests.fakes import keycrm as keycrm_fake
 from tests.fakes import nethunt as nethunt_fake
@@ -36,6 +37,8 @@ def keycrm_full_scenario(fake: keycrm_fake.FakeKeyCrm) -> None:
     repeat = Pipeline(crm, funnel_mode=FunnelMode.REPEATABLE, funnel_id="1")
     repeat.sync(make_call("k5", "+48500600700"))  # known, only a won card: a new card
     repeat.sync(make_call("k6", "+48500600700", answered=False))  # reminder on the open card
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    repeat.sync(make_call("k6b", "+48500600700", started=later))  # T1: the card read by id, its reminder cleared
     crm.create_task(
         TaskDraft(call_id="k7", phone="+48700800900", due_at="2030-01-01T10:00:00Z", text="Call back", assignee=ANNA)
     )  # no buyer: a card with its own contact
@@ -46,6 +49,9 @@ def keycrm_full_scenario(fake: keycrm_fake.FakeKeyCrm) -> None:
     now = datetime.now(UTC)
     crm.changed_since(None, now, None)  # R2: the full import
     crm.changed_since(now - timedelta(minutes=15), now, "1")  # R2: the scheduled pull
+    # crm check: funnels, the funnel's statuses, sources, users, the buyers' custom fields
+    findings = KeyCrmCheck(crm, SyncRules(funnel_id="1")).findings([ANNA, PIOTR])
+    assert all(finding.ok for finding in findings), findings
 
 
 NH_ANNA = ANNA.model_copy(update={"crm_manager_id": nethunt_fake.ANNA_EMAIL})
@@ -82,6 +88,8 @@ def nethunt_full_scenario(fake: nethunt_fake.FakeNetHunt) -> None:
     repeat = Pipeline(crm, employees=employees, funnel_mode=FunnelMode.REPEATABLE)
     repeat.sync(make_call("n5", "+48500600700"))  # known, only a won deal: a new deal
     repeat.sync(make_call("n6", "+48500600700", answered=False))  # task
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    repeat.sync(make_call("n6b", "+48500600700", direction=Direction.OUTGOING, started=later))  # T1: task done by id
     no_tasks = build_nethunt(nethunt_fake.API_KEY, nethunt_config(fake, tasks_folder_id=""), employees, clock=clock)
     contact = no_tasks.find_contact("+48500600700")
     assert contact is not None
@@ -91,3 +99,6 @@ def nethunt_full_scenario(fake: nethunt_fake.FakeNetHunt) -> None:
         )
     )  # without a tasks folder: a comment
     crm.changed_since(None, datetime.now(UTC), None)  # R2: the contacts' pull
+    # crm check: the writable folders, each folder's fields (read now, not from the sync's cache)
+    findings = NetHuntCheck(crm, SyncRules()).findings([NH_ANNA, NH_PIOTR])
+    assert [finding.check for finding in findings if not finding.ok] == ["managers' e-mails"], findings

@@ -20,7 +20,7 @@ from tests.fakes.pipeline import ANNA, Employees, make_call
 
 PHONE = "+48123456789"
 # The operations the adapter has no use for (kept in the contract for later steps).
-UNUSED = {("GET", "/users"), ("GET", "/pipelines/cards/{cardId}")}
+UNUSED: set[tuple[str, str]] = set()
 
 
 @pytest.fixture

@@ -23,8 +23,6 @@ PHONE = "+48123456789"
 UNUSED = {
     ("GET", "/triggers/auth-test"),
     ("GET", "/triggers/readable-folder"),
-    ("GET", "/triggers/writable-folder"),
-    ("POST", "/actions/update-record/{recordId}"),
 }
 
 

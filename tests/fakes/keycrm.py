@@ -1,4 +1,4 @@
-"""A strict fake of KeyCRM's Open API (``/v1``): buyers, pipelines, statuses, cards, users.
+"""A strict fake of KeyCRM's Open API (``/v1``): buyers, pipelines, statuses, cards, users, sources, custom fields.
 
 It answers in the shapes of KeyCRM's OpenAPI document (v1.2.0, https://openapi.keycrm.app/v1;
 the project's own subset is ``tests/contract/keycrm_api.yaml``) and refuses what KeyCRM
@@ -47,10 +47,15 @@ REQUESTS_PER_MINUTE = 60
 BUYER_FILTERS = ("buyer_id", "buyer_phone", "buyer_email", "created_between", "updated_between")
 CARD_FILTERS = ("pipeline_id", "status_id", "source_id", "created_between", "updated_between")
 USER_FILTERS = ("id", "full_name", "role_id", "status", "email", "phone", "created_between", "last_logged_between")
+# Document: `GET /custom-fields` shows one filter, `model`, as a comma list of the four entities
+# (example `lead,order,client,crm_product`), and `include=options` as its one association.
+CUSTOM_FIELD_FILTERS = ("model",)
+CUSTOM_FIELD_MODELS = ("lead", "order", "client", "crm_product")
+CUSTOM_FIELD_INCLUDES = ("options",)
 # Document: comma-separated lists appear in the examples of these filters only
 # (`buyer_id: '4545,4546'`, `buyer_phone: '+1 555-234-1234,+1 555-234-1234'`, users' `id` and
 # `role_id`). Card filters show single values only (`status_id: 1`): strict, a list is refused.
-LIST_FILTERS = {"buyer_id", "buyer_phone", "buyer_email", "id", "role_id"}
+LIST_FILTERS = {"buyer_id", "buyer_phone", "buyer_email", "id", "role_id", "model"}
 ID_FILTERS = {"buyer_id", "pipeline_id", "status_id", "source_id", "id", "role_id"}
 RANGE_FILTERS = {"created_between", "updated_between", "last_logged_between"}
 
@@ -128,6 +133,8 @@ class FakeKeyCrm(FakeCrmServer):
         self.pipelines: dict[int, dict[str, Any]] = {}
         self.statuses: dict[int, dict[str, Any]] = {}
         self.users: dict[int, dict[str, Any]] = {}
+        self.sources: dict[int, dict[str, Any]] = {}
+        self.custom_fields: dict[int, dict[str, Any]] = {}
         self._ids = {"buyer": 100, "card": 500, "contact": 900}
         self._urls = Map(
             [
@@ -138,6 +145,11 @@ class FakeKeyCrm(FakeCrmServer):
                 Rule("/v1/pipelines/cards", endpoint="cards"),
                 Rule("/v1/pipelines/cards/<int:card_id>", endpoint="card"),
                 Rule("/v1/users", endpoint="users"),
+                # Document: the list of sources is `GET /order/source` (operation
+                # getPaginatedListOfSources); no other route lists them. That a card's `source_id`
+                # takes these ids is the document's reading (the same "source id" in both schemas).
+                Rule("/v1/order/source", endpoint="sources"),
+                Rule("/v1/custom-fields", endpoint="custom_fields"),  # document: getListOfCustomFields
             ]
         )
         self.seed()
@@ -181,6 +193,36 @@ class FakeKeyCrm(FakeCrmServer):
                 "last_logged_at": "2024-01-01 00:00:00",
             }
 
+        # Sources and custom fields as the document's `Source` and `CustomField` schemas describe them.
+        for source_id, name, alias in ((1, "Website", "website"), (7, "Ringostat", "ringostat")):
+            self.sources[source_id] = {
+                "id": source_id,
+                "name": name,
+                "alias": alias,
+                "driver": "manual",
+                "source_uuid": None,
+                "source_name": None,
+                "currency_code": "UAH",
+                "created_at": "2024-01-01 00:00:00",
+                "updated_at": "2024-01-01 00:00:00",
+            }
+        for field_id, uuid, name, model in (
+            (1, "CT_1", "Source", "client"),
+            (2, "CT_2", "UTM source", "client"),
+            (3, "LD_1", "Budget", "lead"),
+        ):
+            self.custom_fields[field_id] = {
+                "id": field_id,
+                "name": name,
+                "uuid": uuid,
+                "model": model,
+                "type": "text",
+                "required": False,
+                "position": field_id,
+                "is_multiple": False,
+                "options": [],
+            }
+
     def add_buyer(self, full_name: str, phones: list[str], manager_id: int | None = None, note: str | None = None) -> int:
         with self.lock:
             self._ids["buyer"] += 1
@@ -199,6 +241,11 @@ class FakeKeyCrm(FakeCrmServer):
                 "updated_at": now,
             }
             return buyer_id
+
+    def delete_card(self, card_id: int) -> None:
+        """People delete a card in KeyCRM: reading it by id answers 404 from then on."""
+        with self.lock:
+            del self.cards[card_id]
 
     def set_manager(self, buyer_id: int, manager_id: int | None) -> None:
         """People reassign a buyer in KeyCRM: its manager changes and its ``updated_at`` moves (unconfirmed)."""
@@ -530,9 +577,19 @@ class FakeKeyCrm(FakeCrmServer):
         if card_id not in self.cards:
             raise NotFound("Card not found.")
         # Document: this answer is a one-item page (clients that read the card's fields directly
-        # are reported too: unconfirmed; the adapter does not read single cards).
+        # are reported too: unconfirmed; the adapter takes either). A deleted card is a 404.
+        page = f"{request.base_url}?page=1"
+        card = self._card_view(self.cards[card_id], include)
         return json_response(
-            {"total": 1, "current_page": 1, "per_page": 1, "data": [self._card_view(self.cards[card_id], include)]}
+            {
+                "total": 1,
+                "current_page": 1,
+                "per_page": 1,
+                "data": [card],
+                "first_page_url": page,  # Laravel: the paginator's envelope, as on every page
+                "last_page_url": page,
+                "next_page_url": None,
+            }
         )
 
     def _card_put(self, request: Request, card_id: int) -> Response:
@@ -575,6 +632,27 @@ class FakeKeyCrm(FakeCrmServer):
         if "email" in filters:
             users = [u for u in users if u["email"] == filters["email"][0]]
         return self._page(request, users)
+
+    def _sources_get(self, request: Request) -> Response:
+        self._filters(request, ())  # document: sort, limit and page only
+        self._include(request, None)
+        return self._page(request, list(self.sources.values()))
+
+    def _custom_fields_get(self, request: Request) -> Response:
+        filters = self._filters(request, CUSTOM_FIELD_FILTERS)
+        include = self._include(request, CUSTOM_FIELD_INCLUDES)
+        models = filters.get("model", list(CUSTOM_FIELD_MODELS))
+        unknown = [model for model in models if model not in CUSTOM_FIELD_MODELS]
+        if unknown:
+            # Strict: the document names the four entities only.
+            raise ApiError(400, {"message": f"Filter `model` takes {', '.join(CUSTOM_FIELD_MODELS)}."})
+        fields = [f for f in self.custom_fields.values() if f["model"] in models]
+        # Document: a plain array, not a page; the options of list fields only with include=options.
+        return json_response([{**f, "options": f["options"]} if "options" in include else _without_options(f) for f in fields])
+
+
+def _without_options(field: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in field.items() if key != "options"}
 
 
 def main() -> None:

@@ -193,6 +193,15 @@ class FakeNetHunt(FakeCrmServer):
             record["fields"].update(fields)
             record["updatedAt"] = _iso(self._now())
 
+    def delete_record(self, record_id: str) -> None:
+        """People delete a record in NetHunt: find-record by its id answers nothing from then on."""
+        with self.lock:
+            del self.records[record_id]
+
+    def drop_field(self, folder_id: str, name: str) -> None:
+        """A folder without this field (e.g. a deals folder with no phone field, as most have)."""
+        del self.folders[folder_id]["fields"][name]
+
     def records_in(self, folder_id: str) -> list[dict[str, Any]]:
         return [r for r in self.records.values() if r["folderId"] == folder_id]
 
@@ -319,6 +328,10 @@ class FakeNetHunt(FakeCrmServer):
         limit = self._limit(request, 1)  # clients: limit defaults to 1
         found = []
         for record in self.records_in(folder_id):
+            # Official (integration-api page) and clients (PipedreamHQ/pipedream `findRecordById`:
+            # `find-record/{folderId}?recordId=…`; another public client reads `?recordId=…&limit=1` as
+            # an array, empty when there is no such record): the id selects the folder's one record.
+            # Strict: a record of another folder, or one deleted, is not found (an empty array, not a 404).
             if record_id and record["recordId"] != record_id:
                 continue
             if query:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from ringbridge.crm import CrmRejected, CrmUnavailable, KeyCrmAdapter, KeyCrmConfig, build_crm, build_keycrm
 from ringbridge.crm.http import RetryPolicy
-from ringbridge.domain.calls import Direction, Utm
+from ringbridge.domain.calls import CallRecord, Direction, Utm
 from ringbridge.domain.crm import CrmContact, TaskDraft
 from ringbridge.domain.rules import FunnelMode
 from tests.contract import KEYCRM, assert_keeps_contract
@@ -349,3 +350,63 @@ def test_t1_one_time_mode_without_a_card_puts_the_reminder_in_the_buyer_note(wor
     task = world.crm.create_task(draft)
     assert not world.fake.cards and task.crm_id == f"note:{buyer_id}"
     assert "Ringostat call c-t1n; call back by 2030-01-01 10:00:00" in world.fake.buyers[buyer_id]["note"]
+
+
+# ---------------------------------------------------------------- what ringbridge created, found again by id (F3, T1)
+def _callback(call_id: str, talk: int, answered: bool = True) -> CallRecord:
+    """An outgoing call to PHONE after the missed one, with ``talk`` seconds of talk."""
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    call = make_call(call_id, PHONE, direction=Direction.OUTGOING, answered=answered, started=later)
+    return call.model_copy(update={"talk_time": talk})
+
+
+def test_f3_repeatable_mode_reads_its_card_by_id_instead_of_scanning(world: KeyCrmWorld) -> None:
+    world.fake.add_buyer("Jan", [PHONE])
+    pipeline = world.pipeline(funnel_mode=FunnelMode.REPEATABLE, funnel_id="1")
+    assert pipeline.sync(make_call("c-kid1", PHONE)).card_created  # nothing known yet: the bounded scan
+    [card_id] = world.fake.cards
+    scans = len(world.fake.requests_matching("GET", "/v1/pipelines/cards"))
+    assert not pipeline.sync(make_call("c-kid2", PHONE)).card_created  # F3: the open card, read by id
+    assert world.fake.requests_matching("GET", f"/v1/pipelines/cards/{card_id}")
+    assert len(world.fake.requests_matching("GET", "/v1/pipelines/cards")) == scans + 1  # that read only
+    world.fake.cards[card_id]["status_id"] = 13  # won in KeyCRM
+    assert pipeline.sync(make_call("c-kid3", PHONE)).card_created  # F3: final status, a new card
+    assert len(world.fake.cards) == 2
+
+
+def test_f3_a_deleted_card_falls_back_to_the_scan(world: KeyCrmWorld) -> None:
+    buyer_id = world.fake.add_buyer("Jan", [PHONE])
+    pipeline = world.pipeline(funnel_mode=FunnelMode.REPEATABLE, funnel_id="1")
+    assert pipeline.sync(make_call("c-kdel1", PHONE)).card_created
+    [card_id] = world.fake.cards
+    world.fake.delete_card(card_id)
+    by_hand = world.fake.add_card(buyer_id, status_id=12)
+    assert not pipeline.sync(make_call("c-kdel2", PHONE)).card_created  # 404 by id: the scan finds the open one
+    assert list(world.fake.cards) == [by_hand]
+
+
+def test_t1_a_call_back_of_ten_seconds_clears_the_reminder(world: KeyCrmWorld) -> None:
+    pipeline = world.pipeline(funnel_id="1")
+    assert pipeline.sync(make_call("c-kmiss", PHONE, answered=False)).task_created
+    [card] = world.fake.cards.values()
+    assert card["communicate_at"]
+    pipeline.sync(_callback("c-k5s", talk=5))  # T1: too short
+    pipeline.sync(_callback("c-knone", talk=0, answered=False))  # T1: not answered
+    assert card["communicate_at"]
+    pipeline.sync(_callback("c-k10s", talk=10))  # T1: >= CallbackCloseMinTalkSeconds
+    assert card["communicate_at"] is None  # the "next contact" cleared
+    assert pipeline.ledger.recall("callback#c-k10s") == f"card:{card['id']}"
+    buyer = world.fake.buyers[card["client_id"]]
+    assert "Ringostat call c-k10s; outgoing answered" in buyer["note"]  # the closing call, in the buyer's note (L1)
+    puts = len(world.fake.requests_matching("PUT", f"/v1/pipelines/cards/{card['id']}"))
+    assert world.crm.close_callback(PHONE, _callback("c-k10s", talk=10), known_id=f"card:{card['id']}") is None  # twice
+    pipeline.sync(_callback("c-kagain", talk=30))  # a later call-back: nothing left to clear
+    assert len(world.fake.requests_matching("PUT", f"/v1/pipelines/cards/{card['id']}")) == puts
+    assert pipeline.sync(make_call("c-kmiss2", PHONE, answered=False)).task_created  # a new missed call: a new reminder
+    assert card["communicate_at"]
+
+
+def test_t1_a_reminder_in_the_buyer_note_is_not_a_card_to_clear(world: KeyCrmWorld) -> None:
+    buyer_id = world.fake.add_buyer("Jan", [PHONE])
+    assert world.crm.close_callback(PHONE, _callback("c-knote", talk=20), known_id=f"note:{buyer_id}") is None
+    assert not world.fake.requests_matching("PUT")

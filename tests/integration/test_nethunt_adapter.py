@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -321,3 +322,99 @@ def test_l1_l4_logs_are_found_again_when_triggers_omit_the_record_id(world: NetH
     world.crm.log_call(later, contact, NH_ANNA)
     assert len(world.fake.logs_of(record)) == 1
     assert len(world.fake.comments_of(record)) == 1
+
+
+# ---------------------------------------------------------------- what ringbridge created, found again by id (F3, T1)
+def _by_id(world: NetHuntWorld, folder: str) -> list[str]:
+    """The record ids the adapter looked up by id (find-record with ``recordId``) in ``folder``."""
+    lookups = world.fake.requests_matching("GET", f"/searches/find-record/{folder}")
+    return [e.query_string.split("recordId=")[1].split("&")[0] for e in lookups if "recordId=" in e.query_string]
+
+
+def _searches(world: NetHuntWorld, folder: str) -> list[Any]:
+    return [e for e in world.fake.requests_matching("GET", f"/searches/find-record/{folder}") if "query=" in e.query_string]
+
+
+def _callback(call_id: str, talk: int, answered: bool = True) -> Any:
+    """An outgoing call to PHONE after the missed one, with ``talk`` seconds of talk."""
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    call = make_call(call_id, PHONE, direction=Direction.OUTGOING, answered=answered, started=later)
+    return call.model_copy(update={"talk_time": talk})
+
+
+def test_f3_repeatable_mode_finds_its_deal_by_id_in_a_deals_folder_without_a_phone_field(world: NetHuntWorld) -> None:
+    world.fake.drop_field(DEALS, "Phone")  # most deals folders have none: a phone search finds no deal
+    world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE})
+    pipeline = world.pipeline(funnel_mode=FunnelMode.REPEATABLE)
+    assert pipeline.sync(make_call("c-id1", PHONE)).card_created  # nothing known yet: a phone search, no deal
+    [deal] = world.fake.records_in(DEALS)
+    searches = len(_searches(world, DEALS))
+    assert not pipeline.sync(make_call("c-id2", PHONE)).card_created  # F3: the open deal, found by its id
+    assert _by_id(world, DEALS) == [deal["recordId"]]
+    assert len(_searches(world, DEALS)) == searches == 1  # and no search
+    world.fake.change_record(deal["recordId"], {"Stage": "Won"})
+    assert pipeline.sync(make_call("c-id3", PHONE)).card_created  # F3: final stage, a new deal
+    assert not pipeline.sync(make_call("c-id4", PHONE)).card_created  # and that one is found by id now
+    assert len(world.fake.records_in(DEALS)) == 2
+
+
+def test_f3_a_deleted_deal_falls_back_to_the_phone_search(world: NetHuntWorld) -> None:
+    world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE})
+    pipeline = world.pipeline(funnel_mode=FunnelMode.REPEATABLE)
+    assert pipeline.sync(make_call("c-del1", PHONE)).card_created
+    [deal] = world.fake.records_in(DEALS)
+    world.fake.delete_record(deal["recordId"])
+    other = world.fake.add_record(DEALS, {"Name": "by hand", "Phone": PHONE, "Stage": "Negotiating"})
+    assert not pipeline.sync(make_call("c-del2", PHONE)).card_created  # gone by id: the search finds the open one
+    assert [r["recordId"] for r in world.fake.records_in(DEALS)] == [other]
+
+
+def test_t1_tasks_folder_without_a_phone_field_keeps_one_open_task_by_id(world: NetHuntWorld) -> None:
+    world.fake.drop_field(TASKS, "Phone")
+    world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE})
+    pipeline = world.pipeline()
+    assert pipeline.sync(make_call("c-tid1", PHONE, answered=False)).task_created
+    assert not pipeline.sync(make_call("c-tid2", PHONE, answered=False)).task_created  # T1: one open task
+    [task] = world.fake.records_in(TASKS)
+    world.fake.change_record(task["recordId"], {"Completed": True})  # a person marks it done
+    assert pipeline.sync(make_call("c-tid3", PHONE, answered=False)).task_created
+    assert len(world.fake.records_in(TASKS)) == 2
+
+
+def test_t1_a_call_back_of_ten_seconds_closes_the_task_and_is_written_on_it(world: NetHuntWorld) -> None:
+    world.fake.drop_field(TASKS, "Phone")  # found by the id ringbridge created, not by a search
+    world.fake.add_record(CONTACTS, {"Name": "Jan", "Phone": PHONE, "Responsible": ANNA_EMAIL})
+    pipeline = world.pipeline()
+    assert pipeline.sync(make_call("c-miss", PHONE, answered=False)).task_created
+    [task] = world.fake.records_in(TASKS)
+    pipeline.sync(_callback("c-5s", talk=5))  # T1: too short
+    pipeline.sync(_callback("c-none", talk=0, answered=False))  # T1: not answered
+    assert task["fields"].get("Completed") is not True
+    pipeline.sync(_callback("c-10s", talk=10))  # T1: >= CallbackCloseMinTalkSeconds
+    assert task["fields"]["Completed"] is True
+    assert "Ringostat call c-10s; call-back done (outgoing" in task["fields"]["Description"]  # the closing call
+    assert task["fields"]["Description"].startswith("Call back")  # the task's own text kept
+    assert pipeline.ledger.recall("callback#c-10s") == task["recordId"]
+    updates = len(world.fake.requests_matching("POST", f"/actions/update-record/{task['recordId']}"))
+    assert world.crm.close_callback(PHONE, _callback("c-10s", talk=10), known_id=task["recordId"]) is None  # twice
+    pipeline.sync(_callback("c-again", talk=30))  # a later call-back: nothing left to close
+    assert len(world.fake.requests_matching("POST", f"/actions/update-record/{task['recordId']}")) == updates == 1
+
+
+def test_t1_a_deleted_task_falls_back_to_the_phone_search_and_a_later_task_is_left_open(world: NetHuntWorld) -> None:
+    assert world.crm.close_callback(PHONE, _callback("c-none", talk=15)) is None  # no task of ours: no request
+    assert not world.fake.exchanges
+    gone = world.fake.add_record(TASKS, {"Name": "Call back", "Phone": PHONE, "Completed": False})
+    world.fake.delete_record(gone)
+    task = world.fake.add_record(TASKS, {"Name": "Call back Jan", "Phone": PHONE, "Completed": False})
+    earlier = make_call("c-early", PHONE, direction=Direction.OUTGOING, started=datetime.now(UTC) - timedelta(hours=1))
+    assert world.crm.close_callback(PHONE, earlier, known_id=gone) is None  # the task came after that call ended
+    assert world.crm.close_callback(PHONE, _callback("c-cb", talk=15), known_id=gone) == task
+    assert world.fake.records[task]["fields"]["Completed"] is True
+
+
+def test_t1_a_tasks_folder_without_the_done_field_leaves_the_task_open(world: NetHuntWorld) -> None:
+    world.fake.drop_field(TASKS, "Completed")
+    task = world.fake.add_record(TASKS, {"Name": "Call back Jan", "Phone": PHONE})
+    assert world.crm.close_callback(PHONE, _callback("c-nodone", talk=15), known_id=task) is None
+    assert not world.fake.requests_matching("POST", "/actions/update-record")  # no write the folder would refuse

@@ -106,6 +106,7 @@ def scenario(aws: AwsStack, api: Api) -> list[tuple[str, str, int, Any]]:
     record("GET", "/admin/employees", aws.admin("GET", "/admin/employees"))
     record("GET", "/admin/employees/{employee_id}", aws.admin("GET", "/admin/employees/anna"))
     record("GET", "/admin/contacts/{phone}", aws.admin("GET", f"/admin/contacts/{PHONE}"))
+    record("GET", "/admin/crm/check", aws.admin("GET", "/admin/crm/check"))
     routing = aws.http.post("/ringostat/routing", query_string={"token": WEBHOOK_TOKEN}, json={"from": PHONE})
     record("POST", "/ringostat/routing", routing)
     event = {"call_id": "doc-1", "event": "after_call", "direction": "in", "caller": "+48 601 555 001", "status": "NO ANSWER"}

@@ -28,6 +28,7 @@ class FakeCrm:
         self.calls_made: list[str] = []
         self.utm: dict[str, Utm] = {}
         self.closed_by: dict[str, str] = {}
+        self.known_ids: list[tuple[str, str | None]] = []  # (method, known_id) as the pipeline passed them
 
     def _maybe_fail(self, method: str = "") -> None:
         self.calls_made.append(method)
@@ -54,8 +55,9 @@ class FakeCrm:
             ),
         )
 
-    def find_active_card(self, phone: str, contact: CrmContact) -> CrmCard | None:
+    def find_active_card(self, phone: str, contact: CrmContact, known_id: str | None = None) -> CrmCard | None:
         self._maybe_fail("find_active_card")
+        self.known_ids.append(("find_active_card", known_id))
         return next((card for card in self.cards if card.phone == phone and card.active), None)
 
     def create_card(self, draft: CardDraft) -> CrmCard:
@@ -64,7 +66,8 @@ class FakeCrm:
         self.cards.append(card)
         return card
 
-    def find_open_task(self, phone: str) -> CrmTask | None:
+    def find_open_task(self, phone: str, known_id: str | None = None) -> CrmTask | None:
+        self.known_ids.append(("find_open_task", known_id))
         return next((task for task in self.tasks if task.phone == phone and task.open), None)
 
     def create_task(self, draft: TaskDraft) -> CrmTask:
@@ -78,8 +81,9 @@ class FakeCrm:
         self.utm[contact.phone] = utm
         self.contacts[contact.phone] = contact.model_copy(update={"has_utm": True})
 
-    def close_callback(self, phone: str, call: CallRecord) -> str | None:
-        task = self.find_open_task(phone)
+    def close_callback(self, phone: str, call: CallRecord, known_id: str | None = None) -> str | None:
+        self.known_ids.append(("close_callback", known_id))
+        task = next((task for task in self.tasks if task.phone == phone and task.open), None)
         if task is None:
             return None
         self.tasks = [t.model_copy(update={"open": False}) if t.crm_id == task.crm_id else t for t in self.tasks]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ringbridge.domain.calls import CallRecord, CallStatus, Direction, Moment
-from ringbridge.domain.rules import SyncRules, closes_callback
+from ringbridge.domain.rules import FunnelMode, SyncRules, closes_callback
 from ringbridge.usecases.sync import sync_call
 from tests.unit.fakes import FakeCrm, FakeEmployees, FakeLedger
 
@@ -60,3 +60,32 @@ def test_t1_sync_step_asks_the_crm_to_close_the_call_back() -> None:
     sync_call("o", Calls(), crm, employees, ledger, SyncRules(), now)  # type: ignore[arg-type]
     assert [task.open for task in crm.tasks] == [False]
     assert crm.closed_by == {"task-m": "o"}
+
+
+def test_t1_f3_the_pipeline_passes_the_ids_it_created_and_keeps_the_one_a_call_closed() -> None:
+    crm, ledger, employees = FakeCrm(), FakeLedger(), FakeEmployees()
+    calls = {
+        "m1": ended("m1", Direction.INCOMING, CallStatus.MISSED, 0),
+        "m2": ended("m2", Direction.INCOMING, CallStatus.MISSED, 0),
+        "o": ended("o", Direction.OUTGOING, CallStatus.ANSWERED, 30),
+    }
+
+    class Calls:
+        def get(self, call_id: str) -> CallRecord | None:
+            return calls.get(call_id)
+
+    now = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    rules = SyncRules(funnel_mode=FunnelMode.REPEATABLE, contacts_from_incoming_missed=True)
+    for call_id in ("m1", "m2", "o"):
+        sync_call(call_id, Calls(), crm, employees, ledger, rules, now)  # type: ignore[arg-type]
+    assert ledger.recall(f"number-task#{PHONE}") == "task-m1"  # T1: the last task created for the number
+    assert crm.known_ids == [
+        ("find_active_card", None),  # m1: nothing created yet
+        ("find_open_task", None),
+        ("find_active_card", "card-m1"),  # m2: the card and the task m1 created, by id
+        ("find_open_task", "task-m1"),
+        ("close_callback", "task-m1"),  # o: the task to close, by id
+    ]
+    assert ledger.recall("callback#o") == "task-m1"  # the reminder this call closed
+    sync_call("o", Calls(), crm, employees, ledger, rules, now)  # type: ignore[arg-type]
+    assert [method for method, _ in crm.known_ids].count("close_callback") == 1  # closing twice: once

@@ -118,6 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     which = replay_parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="every message")
     which.add_argument("message_ids", nargs="*", default=[], metavar="MESSAGE_ID")
+    crm_parser = commands.add_parser("crm", help="the configured CRM (KeyCRM, NetHunt)")
+    crm_commands = crm_parser.add_subparsers(dest="action", required=True)
+    crm_commands.add_parser(
+        "check", help="ask the CRM whether the settings hold (CRM, FUNNEL_ID, KEYCRM_*, NETHUNT_*); exit 1 on an error"
+    )
     commands.add_parser(
         "backfill", help="give contacts and cards written before the listings their index keys (reads both tables once)"
     )
@@ -137,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "dlq":
         return _dlq(parser, args)
+    if args.command == "crm":
+        report = wiring.crm_check()
+        print(json.dumps(report.answer(), ensure_ascii=False, indent=2))
+        return 0 if report.ok else 1
     if args.command == "backfill":
         if not args.contacts_table or not args.cards_table:
             parser.error("name the tables with --contacts-table/--cards-table or CONTACTS_TABLE/CARDS_TABLE")

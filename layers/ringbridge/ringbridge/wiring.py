@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ringbridge.storage.ledger import DynamoLedger
     from ringbridge.storage.queue import SqsCallQueue
     from ringbridge.usecases.contact_push import ContactChange
+    from ringbridge.usecases.crm_check import CrmCheckReport
     from ringbridge.usecases.crm_contacts import PullOutcome
     from ringbridge.usecases.reconcile import Reconciled
     from ringbridge.usecases.sync import RefusalHook, SyncOutcome
@@ -252,6 +253,25 @@ def pull_crm_contacts(full: bool, owner: str, out_of_time: Callable[[], bool] = 
         full=full,
         out_of_time=out_of_time,
     )
+
+
+def crm_check() -> CrmCheckReport:
+    """``crm check``: the settings against the configured CRM, through the sync's own client (its rate limit)."""
+    from ringbridge.crm.checks import CrmNotBuilt, build_check
+    from ringbridge.domain.ports import CrmConfigurationCheck
+    from ringbridge.observability import logger
+    from ringbridge.usecases.crm_check import check_crm
+
+    config = settings()
+    if config.crm == "builtin":
+        return check_crm(config.crm, None, [])
+    check: CrmConfigurationCheck | None
+    try:
+        check = build_check(crm(), config.rules)
+    except Exception as error:  # noqa: BLE001 - no key, an unreadable key, settings the adapter refuses: a finding
+        logger.exception("CRM not built for its check")
+        check = CrmNotBuilt(error)
+    return check_crm(config.crm, check, employees().list(), config.crm_problems())
 
 
 def sync(call_id: str, on_refused: RefusalHook | None = None) -> SyncOutcome:

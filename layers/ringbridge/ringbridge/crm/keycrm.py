@@ -7,8 +7,12 @@ KeyCRM's API cannot create a call, a comment or a task, so:
   instead of adding another;
 - a call-back task (T1) is the "next contact" time (``communicate_at``) of the buyer's
   open card, or of a new card when there is none;
-- cards cannot be filtered by buyer: the open cards (status not final) of the funnel are
-  listed one status at a time and matched on the buyer id, page by page up to a bound.
+- cards cannot be filtered by buyer: the card ringbridge last opened for the number (and the
+  one holding its last reminder) is read by id first (``GET /pipelines/cards/{id}``); only
+  without one, or when it is gone, the open cards (status not final) of the funnel are listed
+  one status at a time and matched on the buyer id, page by page up to a bound;
+- KeyCRM's Open API has no tasks: a call-back that closes the reminder (T1) clears the card's
+  ``communicate_at``.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from ringbridge.observability import logger
 CRM = "keycrm"
 PAGE_SIZE = 50  # KeyCRM's maximum
 STATUS_CACHE_SECONDS = 600.0
+LOOKUP_PAGES = 20  # pages of 50 read by a settings look-up (funnels, statuses, sources, users)
 
 
 class KeyCrmConfig(BaseModel):
@@ -128,6 +133,43 @@ class KeyCrmAdapter:
         self._config = config
         self._managers = managers
         self._statuses: TtlCache[list[int]] = TtlCache(STATUS_CACHE_SECONDS, monotonic or time.monotonic)
+
+    # Read-only look-ups of the account's settings (``crm check``), through the same client and rate limit
+
+    @property
+    def config(self) -> KeyCrmConfig:
+        return self._config
+
+    def _every_page(self, path: str, params: Mapping[str, str | int] | None = None) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for page_number in range(1, LOOKUP_PAGES + 1):
+            page = self._http.get(path, {**(params or {}), "limit": PAGE_SIZE, "page": page_number}) or {}
+            data = page.get("data") or []
+            items += [dict(item) for item in data if isinstance(item, dict)]
+            if not page.get("next_page_url") or len(data) < PAGE_SIZE:
+                break
+        return items
+
+    def pipelines(self) -> list[dict[str, Any]]:
+        """Every funnel: ``GET /pipelines``."""
+        return self._every_page("pipelines")
+
+    def pipeline_statuses(self, pipeline_id: int) -> list[dict[str, Any]]:
+        """A funnel's statuses (``is_final`` marks won/lost ones): ``GET /pipelines/{id}/statuses``."""
+        return self._every_page(f"pipelines/{pipeline_id}/statuses")
+
+    def sources(self) -> list[dict[str, Any]]:
+        """The account's sources: ``GET /order/source`` (the document's one list of sources)."""
+        return self._every_page("order/source")
+
+    def users(self) -> list[dict[str, Any]]:
+        """The account's users (managers): ``GET /users``."""
+        return self._every_page("users")
+
+    def buyer_custom_fields(self) -> list[dict[str, Any]]:
+        """The buyers' custom fields: ``GET /custom-fields?filter[model]=client`` (a plain array, no pages)."""
+        fields = self._http.get("custom-fields", {"filter[model]": "client"}) or []
+        return [dict(field) for field in fields if isinstance(field, dict)]
 
     # Contacts (P1-P3, P8)
 
@@ -296,7 +338,31 @@ class KeyCrmAdapter:
                 return card
         return None
 
-    def find_active_card(self, phone: str, contact: CrmContact) -> CrmCard | None:
+    def _known_card(self, card_id: str | None) -> dict[str, Any] | None:
+        """``GET /pipelines/cards/{id}`` with its buyer; None when no id is known or the card is gone (404).
+
+        KeyCRM's document answers a one-item page; a bare card (as some public clients read it) is taken too.
+        """
+        if not card_id or not card_id.isdigit():
+            return None
+        try:
+            answer = self._http.get(f"pipelines/cards/{int(card_id)}", {"include": "contact.client"}) or {}
+        except CrmRejected as refusal:
+            if refusal.status == 404:
+                return None
+            raise
+        data = answer.get("data")
+        card = (data[0] if data else None) if isinstance(data, list) else (answer if answer.get("id") else None)
+        return dict(card) if isinstance(card, dict) else None
+
+    def _card_open(self, card: Mapping[str, Any]) -> bool:
+        """F3: in a status that is not final, in a searched funnel."""
+        return card.get("status_id") in set(self._open_status_ids())
+
+    def find_active_card(self, phone: str, contact: CrmContact, known_id: str | None = None) -> CrmCard | None:
+        known = self._known_card(known_id)
+        if known is not None and _client_id(known) in (None, contact.crm_id):
+            return CrmCard(crm_id=str(known["id"]), phone=phone, active=True) if self._card_open(known) else None
         card = self._active_card(contact)
         return CrmCard(crm_id=str(card["id"]), phone=phone, active=True) if card else None
 
@@ -322,18 +388,40 @@ class KeyCrmAdapter:
 
     # Tasks (T1): the "next contact" reminder of a card
 
-    def close_callback(self, phone: str, call: CallRecord) -> str | None:
-        """T1's closing call-back: not done in KeyCRM yet (a person closes the reminder there)."""
-        return None
-
-    def find_open_task(self, phone: str) -> CrmTask | None:
+    def _reminder_card(self, phone: str, known_id: str | None) -> dict[str, Any] | None:
+        """The card whose "next contact" is the number's call-back: the one ringbridge set (by id), else the open one."""
+        if known_id and known_id.startswith("card:"):
+            known = self._known_card(known_id.removeprefix("card:"))
+            if known is not None:
+                return known
         contact = self.find_contact(phone)
-        if contact is None:
-            return None
-        card = self._active_card(contact)
-        if card is None or not card.get("communicate_at"):
+        return self._active_card(contact) if contact else None
+
+    def find_open_task(self, phone: str, known_id: str | None = None) -> CrmTask | None:
+        card = self._reminder_card(phone, known_id)
+        if card is None or not card.get("communicate_at") or not self._card_open(card):
             return None
         return CrmTask(crm_id=f"card:{card['id']}", phone=phone, open=True)
+
+    def close_callback(self, phone: str, call: CallRecord, known_id: str | None = None) -> str | None:
+        """T1: the reminder is cleared: ``PUT /pipelines/cards/{id}`` with ``communicate_at`` null.
+
+        KeyCRM's Open API has no tasks (nor a status for a reminder): the card's "next contact"
+        time is the reminder, and the update schema takes ``communicate_at`` as nullable. The card
+        keeps no trace of the closing call; the buyer's note has that call's line (L1). Only the
+        card ringbridge put the reminder on (``known_id``) is read: scanning the funnel on every
+        answered call would spend KeyCRM's 60 requests a minute, and a reminder people set on
+        another card is theirs. A reminder in the buyer's note (one-time mode without a card)
+        stays for a person to strike.
+        """
+        if not known_id or not known_id.startswith("card:"):
+            return None
+        card = self._known_card(known_id.removeprefix("card:"))
+        if card is None or not card.get("communicate_at"):
+            return None  # none set, or cleared already: a repeat changes nothing
+        self._http.put(f"pipelines/cards/{int(card['id'])}", {"communicate_at": None})
+        logger.info("KeyCRM call-back reminder cleared", phone=mask_phone(phone), call_id=call.call_id, card_id=card["id"])
+        return f"card:{card['id']}"
 
     def create_task(self, draft: TaskDraft) -> CrmTask:
         when = keycrm_time(draft.due_at)

@@ -7,7 +7,11 @@
   comment on the record; both are found again by the call id before anything is written;
 - deals (F1-F6) are records of a deals folder with a stage field; a deal is active while its
   stage is not one of the configured final stages;
-- tasks (T1) are records of a tasks folder; without one, a call-back becomes a comment.
+- tasks (T1) are records of a tasks folder; without one, a call-back becomes a comment. A
+  call-back closes the task: its done field is set and the closing call is added to its text;
+- the deal and the task ringbridge last created for a number are looked up by their record id
+  first (a deals folder usually has no phone field to search); the folder is searched by phone
+  only when there is no such id or the record is gone.
 
 Field names are the folder's own (they are what the API addresses), so all are configurable;
 fields the folder does not have are left out rather than failing the whole write. User fields
@@ -218,6 +222,31 @@ class NetHuntAdapter:
             if any(same_number(stored, phone) for stored in _values((record.get("fields") or {}).get(self._config.phone_field)))
         ]
 
+    def _known_record(self, folder_id: str, record_id: str | None) -> dict[str, Any] | None:
+        """The record ``record_id`` of ``folder_id``, or None when there is none or it is gone.
+
+        ``find-record`` by ``recordId`` (NetHunt's Integration API page; PipedreamHQ/pipedream's
+        ``findRecordById``): a one-record array, empty when no record of the folder has that id.
+        A 404 is taken as gone too (NetHunt does not say which it answers for a deleted record).
+        """
+        if not record_id or ":" in record_id:
+            return None  # none known, or not a record (a call-back written as a comment)
+        try:
+            found = self._http.get(f"searches/find-record/{folder_id}", {"recordId": record_id, "limit": 1}) or []
+        except CrmRejected as refusal:
+            if refusal.status == 404:
+                return None
+            raise
+        return next((dict(r) for r in found if isinstance(r, dict) and _record_id(r) == record_id), None)
+
+    def _deal_active(self, record: Mapping[str, Any]) -> bool:
+        final = {stage.lower() for stage in self._config.deal_final_stages}
+        stages = [str(s).lower() for s in _values((record.get("fields") or {}).get(self._config.deal_stage_field)) if s]
+        return not any(stage in final for stage in stages)
+
+    def _task_open(self, record: Mapping[str, Any]) -> bool:
+        return not _truthy((record.get("fields") or {}).get(self._config.task_done_field))
+
     def _since(self, call: CallRecord) -> str:
         start = parse_time(call.started_at) if call.started_at else self._now() - HISTORY_FALLBACK
         return (start - HISTORY_MARGIN).strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -233,6 +262,22 @@ class NetHuntAdapter:
             for item in items
             if _record_id_of_item(item) in ("", record_id) and str(item.get("text") or "").startswith(marker)
         ]
+
+    # Read-only look-ups of the workspace's settings (``crm check``), through the same client and rate limit
+
+    @property
+    def config(self) -> NetHuntConfig:
+        return self._config
+
+    def writable_folders(self) -> list[dict[str, Any]]:
+        """The folders the API user may create records in: ``GET /triggers/writable-folder`` (``[{id, name}]``)."""
+        folders = self._http.get("triggers/writable-folder") or []
+        return [dict(folder) for folder in folders if isinstance(folder, dict)]
+
+    def folder_field_names(self, folder_id: str) -> set[str]:
+        """A folder's field names, read now (not the sync's cache): ``GET /triggers/folder-field/{folderId}``."""
+        listed = self._http.get(f"triggers/folder-field/{folder_id}") or []
+        return {str(item.get("name")) for item in listed if isinstance(item, dict) and item.get("name")}
 
     # Contacts (P1-P3, P8)
 
@@ -344,13 +389,16 @@ class NetHuntAdapter:
             raise CrmRejected(CRM, 400, "NETHUNT_DEALS_FOLDER_ID is not set: deals cannot be created")
         return self._config.deals_folder_id
 
-    def find_active_card(self, phone: str, contact: CrmContact) -> CrmCard | None:
-        if not self._config.deals_folder_id:
+    def find_active_card(self, phone: str, contact: CrmContact, known_id: str | None = None) -> CrmCard | None:
+        """F3: the deal ringbridge opened last (by id), active while not in a final stage; else a phone search."""
+        folder = self._config.deals_folder_id
+        if not folder:
             return None
-        final = {stage.lower() for stage in self._config.deal_final_stages}
-        for record in self._search(self._config.deals_folder_id, phone):
-            stages = [str(s).lower() for s in _values((record.get("fields") or {}).get(self._config.deal_stage_field)) if s]
-            if not any(stage in final for stage in stages):
+        known = self._known_record(folder, known_id)
+        if known is not None:
+            return CrmCard(crm_id=_record_id(known), phone=phone, active=True) if self._deal_active(known) else None
+        for record in self._search(folder, phone):
+            if self._deal_active(record):
                 return CrmCard(crm_id=_record_id(record), phone=phone, active=True)
         return None
 
@@ -374,17 +422,51 @@ class NetHuntAdapter:
 
     # Tasks (T1)
 
-    def close_callback(self, phone: str, call: CallRecord) -> str | None:
-        """T1's closing call-back: not done in NetHunt yet (a person closes the reminder there)."""
-        return None
-
-    def find_open_task(self, phone: str) -> CrmTask | None:
-        if not self._config.tasks_folder_id:
+    def _open_task_record(self, phone: str, known_id: str | None) -> dict[str, Any] | None:
+        """The number's open task: the one ringbridge created (by id), else the first open one a phone search finds."""
+        folder = self._config.tasks_folder_id
+        if not folder:
             return None  # comments cannot be closed; the pipeline's ledger keeps one per call
-        for record in self._search(self._config.tasks_folder_id, phone):
-            if not _truthy((record.get("fields") or {}).get(self._config.task_done_field)):
-                return CrmTask(crm_id=_record_id(record), phone=phone, open=True)
-        return None
+        known = self._known_record(folder, known_id)
+        if known is not None:
+            return known if self._task_open(known) else None
+        return next((record for record in self._search(folder, phone) if self._task_open(record)), None)
+
+    def find_open_task(self, phone: str, known_id: str | None = None) -> CrmTask | None:
+        record = self._open_task_record(phone, known_id)
+        return CrmTask(crm_id=_record_id(record), phone=phone, open=True) if record else None
+
+    def close_callback(self, phone: str, call: CallRecord, known_id: str | None = None) -> str | None:
+        """T1: ``update-record`` of the open task: its done field set, the closing call added to its description.
+
+        Only when ringbridge created a task for the number (``known_id``): it is read by id, and the
+        folder searched by phone only if it is gone, so an answered call with no call-back pending costs
+        no request. Only a task created before ``call`` ended (its ``createdAt``) is closed; a done one
+        is left as it is, so a repeat changes nothing. Without a tasks folder the call-back is a
+        comment: nothing to close.
+        """
+        c = self._config
+        record = self._open_task_record(phone, known_id) if known_id else None
+        if record is None or not call.started_at:
+            return None
+        ended = parse_time(call.started_at) + timedelta(seconds=call.duration or 0)
+        created = record.get("createdAt")
+        if created and parse_time(str(created)) > ended:
+            return None  # a task for a later missed call: this call cannot be its call-back
+        record_id = _record_id(record)
+        known_fields = self._folder_fields(str(c.tasks_folder_id))
+        if known_fields is not None and c.task_done_field not in known_fields:
+            logger.warning("NetHunt tasks folder has no done field: call-back left open", field=c.task_done_field)
+            return None
+        actions: dict[str, Any] = {c.task_done_field: {"overwrite": True, "add": True}}
+        if c.task_description_field and (known_fields is None or c.task_description_field in known_fields):
+            text = str(_first((record.get("fields") or {}).get(c.task_description_field)) or "")
+            closing = f"{call_marker(call.call_id)} call-back done ({call.direction.value if call.direction else 'call'}"
+            closing += f" at {call.started_at}, talk {call.talk_time or 0}s)"
+            actions[c.task_description_field] = {"overwrite": True, "add": f"{text}\n{closing}".strip()}
+        self._http.post(f"actions/update-record/{record_id}", {"fieldActions": actions})
+        logger.info("NetHunt call-back task closed", phone=mask_phone(phone), call_id=call.call_id, task_id=record_id)
+        return record_id
 
     def create_task(self, draft: TaskDraft) -> CrmTask:
         c = self._config

@@ -123,12 +123,18 @@ class CrmPort(Protocol):
 
     def create_contact(self, draft: ContactDraft) -> CrmContact: ...
 
-    def find_active_card(self, phone: str, contact: CrmContact) -> CrmCard | None:
-        """The contact's open card (not in a final stage), if any (F3)."""
+    def find_active_card(self, phone: str, contact: CrmContact, known_id: str | None = None) -> CrmCard | None:
+        """The contact's open card (not in a final stage), if any (F3).
+
+        ``known_id``: the card ringbridge last opened for this number. An adapter whose search may
+        miss it (a deals folder without a phone field, a bounded scan) looks it up by id first and
+        decides from its stage; it searches only when there is no known id or the card is gone.
+        """
 
     def create_card(self, draft: CardDraft) -> CrmCard: ...
 
-    def find_open_task(self, phone: str) -> CrmTask | None: ...
+    def find_open_task(self, phone: str, known_id: str | None = None) -> CrmTask | None:
+        """The number's open call-back task (T1); ``known_id`` (the last one ringbridge created) is looked up first."""
 
     def create_task(self, draft: TaskDraft) -> CrmTask: ...
 
@@ -138,10 +144,11 @@ class CrmPort(Protocol):
     def write_utm(self, contact: CrmContact, utm: Utm, keyword: str | None) -> None:
         """P8: put the call's UTM tags (and keyword) on a known contact, replacing the ones it has."""
 
-    def close_callback(self, phone: str, call: CallRecord) -> str | None:
+    def close_callback(self, phone: str, call: CallRecord, known_id: str | None = None) -> str | None:
         """T1: close the number's open call-back task if it is for a missed call before ``call``; its id, or None.
 
         ``call`` is one the rules say closes call-backs (``rules.closes_callback``); repeating it changes nothing.
+        ``known_id``: the task ringbridge last created for this number, found by id before any search.
         """
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from ringbridge.domain.calls import CallEvent, CallRecord, SyncFailure
     from ringbridge.domain.contacts import Contact
+    from ringbridge.domain.crm_check import CheckFinding
     from ringbridge.domain.employees import Employee, EmployeeKeyKind, StaffMember
 
 
@@ -128,6 +129,16 @@ class CrmRecords(Protocol):
 
     def release_pointer(self, phone: str, pointer: str, item_id: str) -> None:
         """Remove the pointer (``open_card_id``/``open_task_id``) if it still names ``item_id``."""
+
+
+class CrmConfigurationCheck(Protocol):
+    """``crm check``: the configured CRM asked, with read-only requests, whether the settings hold.
+
+    ``employees`` are the mapped employees (their ``crm_manager_id``s are checked against the
+    CRM's users). A check the CRM could not answer is a failed finding, never an exception.
+    """
+
+    def findings(self, employees: Sequence[Employee]) -> list[CheckFinding]: ...
 
 
 class RateBudget(Protocol):

@@ -117,7 +117,7 @@ class BuiltinCrm:
         return found
 
     # ------------------------------------------------------------------ cards
-    def find_active_card(self, phone: str, contact: CrmContact) -> CrmCard | None:
+    def find_active_card(self, phone: str, contact: CrmContact, known_id: str | None = None) -> CrmCard | None:
         """The card the contact's ``open_card_id`` points to, if it is still active (consistent reads only)."""
         card_id = (self._contact_item(phone) or {}).get("open_card_id")
         card = self._get(self.cards_table, "card_id", card_id) if card_id else None
@@ -155,7 +155,7 @@ class BuiltinCrm:
         return CrmCard(crm_id=card_id, phone=draft.phone, active=True)
 
     # ------------------------------------------------------------------ tasks
-    def find_open_task(self, phone: str) -> CrmTask | None:
+    def find_open_task(self, phone: str, known_id: str | None = None) -> CrmTask | None:
         """The number's open task: the contact's ``open_task_id``, else the number's own pointer (consistent reads)."""
         for task_id in (self._contact_item(phone) or {}).get("open_task_id"), self._number_task_pointer(phone):
             task = self._get(self.tasks_table, "task_id", task_id) if task_id else None
@@ -228,7 +228,7 @@ class BuiltinCrm:
             return None
         raise RuntimeError("the number's open-task pointer keeps moving")
 
-    def close_callback(self, phone: str, call: CallRecord) -> str | None:
+    def close_callback(self, phone: str, call: CallRecord, known_id: str | None = None) -> str | None:
         """T1: the number's open call-back task, if its missed call came before ``call``, is done; its id, or None.
 
         The task is closed with a conditional write (still open), then its pointers are released; a repeat

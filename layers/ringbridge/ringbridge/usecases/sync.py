@@ -273,7 +273,9 @@ def _funnel_task_and_tags(
         created = steps.run(STEP_TASK, lambda: _callback_task(call, phone, found, crm, employees, ledger, rules, now))
         steps.outcome.task_created = bool(created)
     if closes_callback(call, rules) and not steps.done(STEP_CALLBACK):
-        steps.run(STEP_CALLBACK, lambda: crm.close_callback(phone, call))  # closing twice changes nothing
+        task_id = ledger.recall(number_task_key(phone))  # T1: the task ringbridge created, found by id first
+        closed = steps.run(STEP_CALLBACK, lambda: crm.close_callback(phone, call, known_id=task_id))
+        ledger.remember(step_key(STEP_CALLBACK, call.call_id), closed or "none")  # the reminder this call closed
     if (
         contact is not None
         and not steps.outcome.contact_created
@@ -307,7 +309,7 @@ def _open_card(
         # The first call that opens a card owns the number for good (F2).
         if not ledger.claim(f"card-once#{phone}", call.call_id):
             return False
-    elif crm.find_active_card(phone, contact) is not None:
+    elif crm.find_active_card(phone, contact, known_id=ledger.recall(number_card_key(phone))) is not None:
         return False
     draft = CardDraft(
         call_id=call.call_id,
@@ -336,6 +338,11 @@ def number_card_key(phone: str) -> str:
     return f"number-card#{phone}"
 
 
+def number_task_key(phone: str) -> str:
+    """The ledger key of the last call-back task ringbridge created for a number (T1: found again by id)."""
+    return f"number-task#{phone}"
+
+
 def _callback_task(
     call: CallRecord,
     phone: str,
@@ -347,7 +354,8 @@ def _callback_task(
     now: datetime,
 ) -> bool:
     """T1: one open call-back task per number, for the responsible manager or the default."""
-    if ledger.recall(f"task#{call.call_id}") is not None or crm.find_open_task(phone) is not None:
+    known_task = ledger.recall(number_task_key(phone))
+    if ledger.recall(f"task#{call.call_id}") is not None or crm.find_open_task(phone, known_id=known_task) is not None:
         return False
     one_time = rules.funnel_mode is FunnelMode.ONE_TIME
     assignee = _responsible(contact, employees) if contact else None
@@ -367,4 +375,5 @@ def _callback_task(
         )
     )
     ledger.remember(f"task#{call.call_id}", task.crm_id)
+    ledger.remember(number_task_key(phone), task.crm_id)
     return True
