@@ -7,28 +7,18 @@ plus ``RECONCILE_OVERLAP_MINUTES`` (so a call still going on at one run is read 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from ringbridge import wiring
 from ringbridge.domain.clock import utc_now
 from ringbridge.domain.errors import InvalidInput
 from ringbridge.observability import lambda_entry
-from ringbridge.usecases.reconcile import Reconciled
+from ringbridge.usecases.reconcile import Reconciled, parse_moment
 from ringbridge.web import HttpResponse, admin_auth, json_body, json_response, new_resolver
 
 wiring.init("reconcile")
 app = new_resolver(auth=admin_auth)
-
-
-def _moment(body: dict[str, Any], name: str) -> datetime:
-    value = body.get(name)
-    if not isinstance(value, str):
-        raise InvalidInput(f"missing field '{name}': an ISO 8601 date and time with a zone")
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"invalid field '{name}': {value[:40]!r} is not an ISO 8601 date and time") from None
 
 
 @app.post("/admin/ringostat/reconcile")
@@ -36,7 +26,8 @@ def reconcile_window() -> HttpResponse:
     body = json_body(app)
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object with 'from' and 'to'")
-    outcome = wiring.reconcile(_moment(body, "from"), _moment(body, "to"), app.lambda_context)
+    start, end = parse_moment("from", body.get("from")), parse_moment("to", body.get("to"))
+    outcome = wiring.reconcile(start, end, app.lambda_context)
     return json_response(200, outcome.answer())
 
 

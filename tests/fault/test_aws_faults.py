@@ -94,7 +94,7 @@ def test_worker_retries_through_dynamodb_throttling(aws: AwsStack) -> None:
 
 
 def test_admin_answers_5xx_on_dynamodb_faults(aws: AwsStack) -> None:
-    with failing("before-call.dynamodb.TransactWriteItems", timed_out):
+    with failing("before-call.dynamodb.PutItem", timed_out):
         response = aws.admin("PUT", "/admin/employees/anna", json=ANNA)
     assert response.status_code == 503
     assert aws.admin("GET", "/admin/employees/anna").status_code == 404

@@ -28,7 +28,3 @@ UNKNOWN_OPERATION = "UnknownOperationException"
 def moto_only(operation: str, why: str) -> pytest.MarkDecorator:
     """Skip on dynalite: the test needs ``operation``, which dynalite does not implement."""
     return pytest.mark.skipif(ON_DYNALITE, reason=f"moto only: dynalite has no {operation} ({why})")
-
-
-# ringbridge.storage.employees writes an employee's identifier items in one transaction.
-SAVES_EMPLOYEES = moto_only("TransactWriteItems", "employees are saved in one transaction")

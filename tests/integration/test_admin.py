@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from ringbridge import cli
-from tests.integration.backends import SAVES_EMPLOYEES
 from tests.integration.conftest import AwsStack
 
 ANNA = {
@@ -19,7 +18,6 @@ ANNA = {
 }
 
 
-@SAVES_EMPLOYEES
 def test_c2_put_get_employee(aws: AwsStack) -> None:
     put = aws.admin("PUT", "/admin/employees/anna", json=ANNA)
     assert put.status_code == 200
@@ -31,7 +29,6 @@ def test_c2_put_get_employee(aws: AwsStack) -> None:
     ("query", "found"),
     [("sip=COMPANY_ANNA", True), ("fmc=601234567", True), ("ringostat=111111", True), ("crm=17", True), ("sip=other", False)],
 )
-@SAVES_EMPLOYEES
 def test_c2_any_identifier_finds_the_employee_in_one_read(aws: AwsStack, query: str, found: bool) -> None:
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
     reads: list[str] = []
@@ -44,14 +41,12 @@ def test_c2_any_identifier_finds_the_employee_in_one_read(aws: AwsStack, query: 
     assert reads == ["GetItem"]
 
 
-@SAVES_EMPLOYEES
 def test_c2_list_employees_uses_the_index(aws: AwsStack) -> None:
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
     aws.admin("PUT", "/admin/employees/piotr", json={"name": "Piotr", "sip_accounts": ["102"]})
     assert [e["employee_id"] for e in aws.admin("GET", "/admin/employees").json["employees"]] == ["anna", "piotr"]
 
 
-@SAVES_EMPLOYEES
 def test_c2_changed_identifiers_drop_the_old_ones(aws: AwsStack) -> None:
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
     aws.admin("PUT", "/admin/employees/anna", json={**ANNA, "sip_accounts": ["anna2"], "fmc_number": None})
@@ -60,7 +55,6 @@ def test_c2_changed_identifiers_drop_the_old_ones(aws: AwsStack) -> None:
     assert aws.admin("GET", "/admin/employees?sip=anna2").json["employees"][0]["employee_id"] == "anna"
 
 
-@SAVES_EMPLOYEES
 def test_c2_identifier_of_another_employee_is_409_and_nothing_written(aws: AwsStack) -> None:
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
     response = aws.admin("PUT", "/admin/employees/piotr", json={"name": "Piotr", "sip_accounts": ["102", "company_anna"]})
@@ -90,7 +84,6 @@ def test_delete_unknown_employee_is_404(aws: AwsStack) -> None:
     assert aws.admin("DELETE", "/admin/employees/nobody").status_code == 404
 
 
-@SAVES_EMPLOYEES
 def test_contact_seed_normalises_the_path_number(aws: AwsStack) -> None:
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
     put = aws.admin("PUT", "/admin/contacts/0048%20123%20456%20789", json={"name": "Kowalski", "responsible_employee_id": "anna"})
@@ -100,7 +93,6 @@ def test_contact_seed_normalises_the_path_number(aws: AwsStack) -> None:
     assert aws.admin("GET", "/admin/contacts/123456789").json["contact_id"] == put.json["contact_id"]
 
 
-@SAVES_EMPLOYEES
 def test_r2_contact_seed_names_the_manager_and_follows_a_reassignment(aws: AwsStack) -> None:
     """The caller look-up shows the responsible manager's name: set by the seed, changed with the manager."""
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
@@ -138,7 +130,6 @@ def test_admin_routes_need_the_admin_secret(aws: AwsStack, headers: dict[str, st
     assert aws.http.get("/admin/employees", query_string={"token": "local-admin-secret"}).status_code == 401
 
 
-@SAVES_EMPLOYEES
 def test_c2_csv_import_writes_the_same_mapping(aws: AwsStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     csv_file = tmp_path / "employees.csv"
     csv_file.write_text(

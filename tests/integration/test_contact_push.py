@@ -9,7 +9,6 @@ import pytest
 
 from local.poller import QueuePoller
 from local.ringostat_fake import RingostatFake
-from tests.integration.backends import SAVES_EMPLOYEES
 from tests.integration.conftest import AwsStack
 from tests.integration.crm_api_helpers import Api
 from tests.integration.pipeline_helpers import ANNA, CLIENT, after_call, send
@@ -52,7 +51,6 @@ def pushed(fake: RingostatFake) -> list[dict[str, object]]:
     return [c for r in fake.seen("/minicrm/contacts/sync") if r["method"] == "POST" for c in json.loads(r["body"])["contacts"]]
 
 
-@SAVES_EMPLOYEES
 def test_s1_a_contact_from_an_incoming_call_reaches_ringostat_with_name_phone_and_staff_id(
     aws: AwsStack, ringostat: RingostatFake
 ) -> None:
@@ -75,7 +73,6 @@ def test_s1_a_contact_from_an_incoming_call_reaches_ringostat_with_name_phone_an
     assert drain_pushes(aws) == 0
 
 
-@SAVES_EMPLOYEES
 def test_s1_an_admin_change_is_pushed_and_the_newest_change_wins_in_a_batch(aws: AwsStack, ringostat: RingostatFake) -> None:
     assert aws.admin("PUT", "/admin/employees/anna", json=ANNA).status_code == 200
     path = "/admin/contacts/%2B48221234567"

@@ -11,7 +11,6 @@ import pytest
 from ringbridge.domain.calls import CallStatus, Direction
 from ringbridge.storage.calls import DynamoCalls
 from ringbridge.web import forget_api_keys
-from tests.integration.backends import SAVES_EMPLOYEES
 from tests.integration.conftest import AwsStack
 from tests.integration.crm_api_helpers import PHONE, Api, call, fake_ringostat, operations, seed_calls, seed_contact
 
@@ -262,7 +261,6 @@ def test_s1_unknown_number_404_and_bad_number_400(api: Api) -> None:
     assert api("GET", "/contacts").json == {"contacts": [], "next_cursor": None}  # without a number: the listing
 
 
-@SAVES_EMPLOYEES
 def test_x3_create_contact_then_same_number_returns_it(aws: AwsStack, api: Api) -> None:
     aws.admin("PUT", "/admin/employees/anna", json={"name": "Anna", "sip_accounts": ["company_anna"]})
     first = api("POST", "/contacts", json={"phone": "0 22 123 45 67", "name": "Biuro", "responsible_employee_id": "anna"})
@@ -325,7 +323,6 @@ def ringostat(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     settings.cache_clear()
 
 
-@SAVES_EMPLOYEES
 def test_x1_click_to_call_rings_the_managers_sip_then_the_client(aws: AwsStack, api: Api, ringostat: Any) -> None:
     response = api("POST", "/calls/outgoing", json={"phone": "0 22 123 45 67", "employee_id": "anna"})
     assert response.status_code == 202
@@ -356,7 +353,6 @@ def test_x1_click_to_call_rings_the_managers_sip_then_the_client(aws: AwsStack, 
         (200, "{}", 1.5, 504, "did not answer"),
     ],
 )
-@SAVES_EMPLOYEES
 def test_x1_ringostat_failures_are_502_or_504_never_a_hang(
     aws: AwsStack, api: Api, ringostat: Any, status: int, body: str, delay: float, expected: int, reason: str
 ) -> None:
@@ -368,7 +364,6 @@ def test_x1_ringostat_failures_are_502_or_504_never_a_hang(
     assert "Item" not in intent
 
 
-@SAVES_EMPLOYEES
 def test_x1_ringostat_unreachable_is_502(api: Api, ringostat: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from local.stack import free_port
     from ringbridge.config import settings
@@ -389,7 +384,6 @@ def test_x1_ringostat_unreachable_is_502(api: Api, ringostat: Any, monkeypatch: 
         ({"phone": PHONE}, 400, "employee_id"),
     ],
 )
-@SAVES_EMPLOYEES
 def test_x1_bad_requests_never_reach_ringostat(api: Api, ringostat: Any, body: Any, status: int, field: str) -> None:
     response = api("POST", "/calls/outgoing", json=body)
     assert response.status_code == status
@@ -397,7 +391,6 @@ def test_x1_bad_requests_never_reach_ringostat(api: Api, ringostat: Any, body: A
     assert ringostat.requests == []
 
 
-@SAVES_EMPLOYEES
 def test_x2_deep_link_answers_the_softphone_uri_and_records_the_intent(
     aws: AwsStack, api: Api, ringostat: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -415,7 +408,6 @@ def test_x2_deep_link_answers_the_softphone_uri_and_records_the_intent(
     assert int(intent["Item"]["expiration"]["N"]) > datetime.now(UTC).timestamp()
 
 
-@SAVES_EMPLOYEES
 def test_x1_logs_never_carry_the_full_number(api: Api, ringostat: Any, capsys: pytest.CaptureFixture[str]) -> None:
     api("POST", "/calls/outgoing", json={"phone": PHONE, "employee_id": "anna"})
     output = capsys.readouterr()

@@ -23,7 +23,6 @@ from tests.fakes import FakeClock
 from tests.fakes import keycrm as keycrm_fake
 from tests.fakes import nethunt as nethunt_fake
 from tests.fakes.pipeline import ANNA, PIOTR
-from tests.integration.backends import SAVES_EMPLOYEES
 from tests.integration.conftest import WEBHOOK_TOKEN, AwsStack
 from tests.integration.test_crm_contacts import CRM_KEY, KEYCRM_STACK, NETHUNT_STACK, employees, use_crm
 from tests.integration.test_openapi import check as keeps_document
@@ -88,7 +87,6 @@ def test_c3_the_check_is_an_admin_route_the_security_walk_covers(aws: AwsStack) 
 # ---------------------------------------------------------------- KeyCRM
 
 
-@SAVES_EMPLOYEES
 @pytest.mark.template_parameters(**KEYCRM_STACK)
 def test_c3_keycrm_a_good_configuration_is_ok_and_only_read(aws: AwsStack, keycrm: keycrm_fake.FakeKeyCrm) -> None:
     employees(aws, anna="1", piotr="2")
@@ -105,7 +103,6 @@ def test_c3_keycrm_a_good_configuration_is_ok_and_only_read(aws: AwsStack, keycr
     assert paths == {"/v1/pipelines", "/v1/pipelines/1/statuses", "/v1/order/source", "/v1/users"}
 
 
-@SAVES_EMPLOYEES
 @pytest.mark.template_parameters(Crm="keycrm", FunnelId="9", KeycrmSourceId="99")
 def test_c3_keycrm_a_missing_funnel_an_unknown_source_an_unknown_manager_and_field_each_name_their_fix(
     aws: AwsStack, keycrm: keycrm_fake.FakeKeyCrm, monkeypatch: pytest.MonkeyPatch
@@ -161,7 +158,6 @@ def test_c3_keycrm_the_check_goes_through_the_clients_rate_limit() -> None:
     assert [b - a for a, b in itertools.pairwise(sent)] == [30.0, 30.0, 30.0]  # 2 a minute: one slot every 30 s
 
 
-@SAVES_EMPLOYEES
 @pytest.mark.template_parameters(Crm="keycrm", FunnelId="9", KeycrmSourceId="7")
 def test_c3_cli_crm_check_prints_the_findings_and_fails_on_an_error(
     aws: AwsStack, keycrm: keycrm_fake.FakeKeyCrm, capsys: pytest.CaptureFixture[str]
@@ -173,7 +169,6 @@ def test_c3_cli_crm_check_prints_the_findings_and_fails_on_an_error(
     assert set(failed(answer)) == {"funnel"}
 
 
-@SAVES_EMPLOYEES
 @pytest.mark.template_parameters(**KEYCRM_STACK)
 def test_c3_cli_crm_check_exits_0_on_a_good_configuration(
     aws: AwsStack, keycrm: keycrm_fake.FakeKeyCrm, capsys: pytest.CaptureFixture[str]
@@ -186,7 +181,6 @@ def test_c3_cli_crm_check_exits_0_on_a_good_configuration(
 # ---------------------------------------------------------------- NetHunt
 
 
-@SAVES_EMPLOYEES
 @pytest.mark.template_parameters(**NETHUNT_STACK)
 def test_c3_nethunt_a_good_configuration_is_ok_and_says_the_managers_cannot_be_listed(
     aws: AwsStack, nethunt: nethunt_fake.FakeNetHunt
@@ -203,7 +197,6 @@ def test_c3_nethunt_a_good_configuration_is_ok_and_says_the_managers_cannot_be_l
     assert {e.method for e in nethunt.exchanges} == {"GET"}
 
 
-@SAVES_EMPLOYEES
 @pytest.mark.template_parameters(**{**NETHUNT_STACK, "NethuntTasksFolderId": "no-such-folder"})
 def test_c3_nethunt_a_missing_field_a_missing_folder_and_a_manager_without_an_e_mail_each_name_their_fix(
     aws: AwsStack, nethunt: nethunt_fake.FakeNetHunt

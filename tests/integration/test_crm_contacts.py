@@ -16,7 +16,6 @@ from tests.contract import KEYCRM, NETHUNT, assert_keeps_contract
 from tests.fakes import FakeCrmServer
 from tests.fakes import keycrm as keycrm_fake
 from tests.fakes import nethunt as nethunt_fake
-from tests.integration.backends import SAVES_EMPLOYEES
 from tests.integration.conftest import WEBHOOK_TOKEN, AwsStack
 
 # The CRM key the integration stack puts in SSM (tests/integration/conftest.py).
@@ -88,7 +87,6 @@ NETHUNT_STACK = {
 }
 
 
-@SAVES_EMPLOYEES
 @pytest.mark.template_parameters(**KEYCRM_STACK)
 def test_r2_keycrm_existing_buyer_is_routed_to_its_manager_and_follows_a_reassignment(
     aws: AwsStack, keycrm: keycrm_fake.FakeKeyCrm
@@ -121,7 +119,6 @@ def test_r2_keycrm_existing_buyer_is_routed_to_its_manager_and_follows_a_reassig
     assert pull(aws)["changed"] == 0  # nothing changed since: nothing rewritten
 
 
-@SAVES_EMPLOYEES
 @pytest.mark.template_parameters(**KEYCRM_STACK)
 def test_r2_keycrm_a_sync_writes_the_route_of_the_buyer_it_finds(aws: AwsStack, keycrm: keycrm_fake.FakeKeyCrm) -> None:
     employees(aws, anna="1", piotr="2")
@@ -136,7 +133,6 @@ def test_r2_keycrm_a_sync_writes_the_route_of_the_buyer_it_finds(aws: AwsStack, 
     assert ping(aws) == {"dst_phone": "company_piotr"}
 
 
-@SAVES_EMPLOYEES
 @pytest.mark.template_parameters(**NETHUNT_STACK)
 def test_r2_nethunt_existing_contact_is_routed_to_its_manager_and_follows_a_reassignment(
     aws: AwsStack, nethunt: nethunt_fake.FakeNetHunt

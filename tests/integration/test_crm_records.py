@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from tests.integration.backends import SAVES_EMPLOYEES
 from tests.integration.conftest import WEBHOOK_TOKEN, AwsStack
 from tests.integration.crm_api_helpers import Api, operations
 from tests.integration.pipeline_helpers import ANNA, CLIENT, after_call, send, set_rules
@@ -67,7 +66,6 @@ def test_f3_lost_card_then_repeatable_mode_opens_a_new_card_on_the_next_call(
     assert len(api("GET", "/cards", query_string={"phone": CLIENT}).json["cards"]) == 2  # c1 is active again
 
 
-@SAVES_EMPLOYEES
 def test_f3_card_change_needs_if_match_and_a_mapped_manager(aws: AwsStack, api: Api) -> None:
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
     send(aws, after_call("c1", "in", True))
@@ -85,7 +83,6 @@ def test_f3_card_change_needs_if_match_and_a_mapped_manager(aws: AwsStack, api: 
     assert card_of(api)["status"] == "open"
 
 
-@SAVES_EMPLOYEES
 def test_f1_cards_listed_by_status_manager_contact_and_number_with_queries_only(aws: AwsStack, api: Api) -> None:
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
     for index, phone in enumerate((CLIENT, OTHER, "+48601234568")):
@@ -118,7 +115,6 @@ def test_f1_cards_listed_by_status_manager_contact_and_number_with_queries_only(
     assert api("GET", "/cards", query_string={"colour": "red"}).status_code == 400
 
 
-@SAVES_EMPLOYEES
 def test_t1_tasks_listed_and_done_releases_the_open_task(aws: AwsStack, api: Api) -> None:
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
     aws.admin("PUT", f"/admin/contacts/{CLIENT}", json={"responsible_employee_id": "anna"})
@@ -155,7 +151,6 @@ CALLBACK_CASES = [
 ]
 
 
-@SAVES_EMPLOYEES
 @pytest.mark.parametrize(("later", "closes"), CALLBACK_CASES)
 def test_t1_call_back_closes_the_task_only_when_answered_long_enough_and_later(
     aws: AwsStack, api: Api, later: dict[str, Any], closes: bool
@@ -175,7 +170,6 @@ def test_t1_call_back_closes_the_task_only_when_answered_long_enough_and_later(
         assert (first["status"], first["closed_by_call_id"]) == ("open", None)
 
 
-@SAVES_EMPLOYEES
 def test_t1_call_back_to_a_number_without_contact_closes_its_task(aws: AwsStack, api: Api, monkeypatch: Any) -> None:
     set_rules(monkeypatch, contacts_from_incoming_missed="false")
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
@@ -192,7 +186,6 @@ def test_t1_call_back_to_a_number_without_contact_closes_its_task(aws: AwsStack,
 
 
 # ---------------------------------------------------------------- S1, R2: contacts listed, renamed, handed over
-@SAVES_EMPLOYEES
 def test_s1_contacts_listed_by_name_or_number_prefix_and_manager_with_queries_only(aws: AwsStack, api: Api) -> None:
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
     for phone, name, manager in (
@@ -226,7 +219,6 @@ def test_s1_contacts_listed_by_name_or_number_prefix_and_manager_with_queries_on
     assert api("GET", "/contacts", query_string={"colour": "red"}).status_code == 400
 
 
-@SAVES_EMPLOYEES
 def test_r2_contact_renamed_and_handed_over_routes_to_the_new_manager_at_once(aws: AwsStack, api: Api) -> None:
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
     aws.admin("PUT", "/admin/employees/piotr", json={"name": "Piotr", "sip_accounts": ["company_piotr"]})

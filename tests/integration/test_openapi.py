@@ -12,7 +12,6 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from tests.conftest import ROOT
-from tests.integration.backends import SAVES_EMPLOYEES
 from tests.integration.conftest import WEBHOOK_TOKEN, AwsStack
 from tests.integration.crm_api_helpers import PHONE, Api, call, seed_calls, seed_contact
 
@@ -143,7 +142,6 @@ def scenario(aws: AwsStack, api: Api) -> list[tuple[str, str, int, Any]]:
     return answers
 
 
-@SAVES_EMPLOYEES
 def test_real_answers_match_the_document(aws: AwsStack, api: Api) -> None:
     doc = document()
     answers = scenario(aws, api)

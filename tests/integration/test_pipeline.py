@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from tests.conftest import load_event
-from tests.integration.backends import SAVES_EMPLOYEES
 from tests.integration.conftest import AwsStack
 from tests.integration.pipeline_helpers import ANNA, CLIENT, after_call, call_record, counts, send, set_rules
 
@@ -25,7 +24,6 @@ MATRIX = list(
 
 
 @pytest.mark.parametrize(("direction", "answered", "known", "mode", "call_types"), MATRIX)
-@SAVES_EMPLOYEES
 def test_p2_p6_f1_f4_t1_matrix(
     aws: AwsStack, monkeypatch: pytest.MonkeyPatch, direction: str, answered: bool, known: bool, mode: str, call_types: str
 ) -> None:
@@ -75,7 +73,6 @@ def test_p1_numbers_in_every_form_land_on_one_contact(aws: AwsStack) -> None:
     assert {c["contact_id"] for c in aws.items("CallsTable")} == {contacts[0]["contact_id"]}
 
 
-@SAVES_EMPLOYEES
 def test_p2_answered_call_makes_the_contact_routable(aws: AwsStack) -> None:
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
     send(aws, after_call("c1", "in", True))
@@ -84,7 +81,6 @@ def test_p2_answered_call_makes_the_contact_routable(aws: AwsStack) -> None:
     assert ping.json == {"dst_phone": "company_anna"}
 
 
-@SAVES_EMPLOYEES
 def test_p7_contact_creation_is_configurable(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> None:
     set_rules(monkeypatch, contacts_from_incoming_missed="false", contacts_from_outgoing="true")
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
@@ -134,7 +130,6 @@ def test_t1_one_open_task_per_number(aws: AwsStack) -> None:
     assert tasks[0]["status"] == "open"
 
 
-@SAVES_EMPLOYEES
 def test_t1_task_goes_to_the_responsible_manager(aws: AwsStack) -> None:
     aws.admin("PUT", "/admin/employees/anna", json=ANNA)
     aws.admin("PUT", f"/admin/contacts/{CLIENT}", json={"responsible_employee_id": "anna"})
@@ -143,7 +138,6 @@ def test_t1_task_goes_to_the_responsible_manager(aws: AwsStack) -> None:
     assert aws.items("TasksTable")[0]["assignee_employee_id"] == "anna"
 
 
-@SAVES_EMPLOYEES
 def test_c2_manager_found_by_fmc_number(aws: AwsStack) -> None:
     aws.admin("PUT", "/admin/employees/piotr", json={"name": "Piotr", "fmc_number": "+48 602 000 111"})
     send(aws, after_call("c1", "in", True, employee_id="", sip_account="", connected_with="602000111"))
@@ -278,7 +272,6 @@ def _reference_state(aws: AwsStack) -> dict[str, Any]:
 EXPECTED_COUNTS = {"contacts": 3, "cards": 3, "tasks": 1, "calls": 5}
 
 
-@SAVES_EMPLOYEES
 def test_f5_every_event_sent_three_times_changes_nothing(aws: AwsStack) -> None:
     _seed_scenarios(aws)
     for _ in range(3):
@@ -288,7 +281,6 @@ def test_f5_every_event_sent_three_times_changes_nothing(aws: AwsStack) -> None:
     assert counts(aws) == EXPECTED_COUNTS
 
 
-@SAVES_EMPLOYEES
 def test_f5_eight_concurrent_copies_create_one_of_each(aws: AwsStack) -> None:
     _seed_scenarios(aws)
 
@@ -330,7 +322,6 @@ def _sync_until_done(wiring: Any, call_id: str) -> bool:
     return False
 
 
-@SAVES_EMPLOYEES
 def test_crm_outage_ends_in_the_dlq_and_replay_restores_everything(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> None:
     """CRM down for a whole run: 0 events lost, and after the replay the same state as a run with the CRM up."""
     reference = _reference_state(aws)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from local.ringostat_fake import RingostatFake
 from local.stack import DEMO_STAFF, LocalStack
-from tests.integration.backends import SAVES_EMPLOYEES
 from tests.integration.conftest import AwsStack
 
 AUTH_KEY = "test-ringostat_auth_key_param"  # the test secrets (conftest): test-<variable>
@@ -41,7 +42,6 @@ def staff(staff_id: int, name: str, sip: list[str], numbers: list[str] = ()) -> 
 
 
 # ---------------------------------------------------------------- C2: employees from Ringostat
-@SAVES_EMPLOYEES
 def test_c2_import_creates_a_mapping_per_ringostat_employee(aws: AwsStack, ringostat: RingostatFake) -> None:
     ringostat.staff = [staff(111, "Anna Nowak", ["company_anna"], ["48601234567"]), staff(222, "Piotr", ["company_piotr"])]
     response = aws.admin("POST", "/admin/ringostat/import-employees")
@@ -67,7 +67,6 @@ def test_c2_import_creates_a_mapping_per_ringostat_employee(aws: AwsStack, ringo
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
 
 
-@SAVES_EMPLOYEES
 def test_c2_import_keeps_an_existing_mappings_id_and_crm_manager(aws: AwsStack, ringostat: RingostatFake) -> None:
     aws.admin("PUT", "/admin/employees/anna", json={"name": "Anna", "crm_manager_id": "17", "sip_accounts": ["company_anna"]})
     aws.admin("PUT", "/admin/contacts/%2B48221234567", json={"name": "Biuro", "responsible_employee_id": "anna"})
@@ -83,7 +82,6 @@ def test_c2_import_keeps_an_existing_mappings_id_and_crm_manager(aws: AwsStack, 
     assert aws.admin("GET", "/admin/employees/anna").json["fmc_number"] == "+48601234567"  # kept: Ringostat said nothing
 
 
-@SAVES_EMPLOYEES
 def test_c2_import_refuses_an_identifier_held_by_someone_else_and_goes_on(aws: AwsStack, ringostat: RingostatFake) -> None:
     aws.admin("PUT", "/admin/employees/ola", json={"name": "Ola", "fmc_number": "+48601234567"})
     aws.admin("PUT", "/admin/employees/ewa", json={"name": "Ewa", "sip_accounts": ["company_ewa"]})
@@ -101,7 +99,6 @@ def test_c2_import_when_ringostat_refuses_is_502(aws: AwsStack, ringostat: Ringo
     assert "Auth-key" in response.json["message"]
 
 
-@SAVES_EMPLOYEES
 def test_c2_import_from_the_cli(aws: AwsStack, ringostat: RingostatFake, capsys: pytest.CaptureFixture[str]) -> None:
     from ringbridge.cli import main
 
@@ -241,3 +238,91 @@ def test_l1_scheduled_run_reads_the_period_plus_the_overlap(aws: AwsStack, ringo
     (sent,) = ringostat.seen("/calls/list")
     start, end = (datetime.strptime(sent["args"][k], "%Y-%m-%d %H:%M:%S") for k in ("from", "to"))
     assert (end - start).total_seconds() == 60 * 60  # 30 min period + 30 min overlap
+
+
+# ---------------------------------------------------------------- L1: what an imported call does in the CRM
+def _crm_items(aws: AwsStack, phone: str) -> tuple[int, int, int]:
+    """(contacts, cards, tasks) stored for ``phone`` by the built-in CRM."""
+    return tuple(  # type: ignore[return-value]
+        sum(1 for item in aws.items(table) if phone in str(item)) for table in ("ContactsTable", "CardsTable", "TasksTable")
+    )
+
+
+def _missed_row(n: int, started: datetime) -> dict[str, Any]:
+    calldate = started.astimezone(ZoneInfo("Europe/Warsaw")).strftime("%Y-%m-%d %H:%M:%S")
+    return log_row(n, calldate=calldate, disposition="NO ANSWER", billsec=0, recording="", has_recording="0")
+
+
+def test_l1_a_reconciled_call_older_than_a_day_gets_a_contact_but_no_card_or_task(
+    aws: AwsStack, ringostat: RingostatFake
+) -> None:
+    ringostat.calls = [log_row(7, disposition="NO ANSWER", billsec=0)]  # 2025-03-03: long ago
+    assert reconcile(aws)["new"] == 1
+    aws.drain()
+    assert _crm_items(aws, "+48221000007") == (1, 0, 0)  # the default, contacts: P3's contact only
+    record = aws.admin("GET", "/admin/calls/ua0-7.1").json
+    assert record["imported"] is True and record["status"] == "missed"  # the history has it
+
+
+@pytest.mark.parametrize(
+    ("setting", "hours_ago", "expected"),
+    [
+        (None, 2, (1, 1, 1)),  # recent: a lost webhook, so contact, card (F1) and call-back task (T1)
+        ("history-only", 2, (1, 1, 1)),  # the setting is for older calls only
+        ("history-only", 30, (0, 0, 0)),
+        ("full", 30, (1, 1, 1)),
+    ],
+)
+def test_l1_a_reconciled_call_does_what_its_age_and_imported_calls_crm_work_allow(
+    aws: AwsStack,
+    ringostat: RingostatFake,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str | None,
+    hours_ago: int,
+    expected: tuple[int, int, int],
+) -> None:
+    from ringbridge.config import settings
+
+    if setting is not None:
+        monkeypatch.setenv("IMPORTED_CALLS_CRM_WORK", setting)
+        settings.cache_clear()
+    now = datetime.now(UTC).replace(microsecond=0)
+    ringostat.calls = [_missed_row(8, now - timedelta(hours=hours_ago))]
+    window = {"from": (now - timedelta(hours=hours_ago + 1)).isoformat(), "to": now.isoformat()}
+    assert reconcile(aws, window)["new"] == 1
+    aws.drain()
+    assert _crm_items(aws, "+48221000008") == expected
+    assert aws.admin("GET", "/admin/calls/ua0-8.1").json["imported"] is True
+
+
+def test_l1_reconcile_from_the_cli_shows_progress_per_day_and_the_counts(
+    aws: AwsStack, ringostat: RingostatFake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from ringbridge.cli import main
+
+    # three days, a call on the first and the third (2025-03-03 and 2025-03-05, Warsaw time)
+    ringostat.calls = [log_row(1), log_row(2, calldate="2025-03-05 09:00:00", uniqueid="ua0-b.1")]
+    assert main(["reconcile", "--from", "2025-03-03T00:00:00+01:00", "--to", "2025-03-06T00:00:00+01:00"]) == 0
+    captured = capsys.readouterr()
+    # stderr is no terminal here: one plain line per day, the counts so far on each
+    assert [line for line in captured.err.splitlines() if line.startswith("reconcile:")] == [
+        "reconcile: 1/3 days  read 1  new 1  completed 0  unchanged 0",
+        "reconcile: 2/3 days  read 1  new 1  completed 0  unchanged 0",
+        "reconcile: 3/3 days  read 2  new 2  completed 0  unchanged 0",
+    ]
+    counts = json.loads(captured.out.splitlines()[-1])  # the last line (logs may precede it)
+    assert (counts["read"], counts["new"], counts["completed"], counts["unchanged"]) == (2, 2, 0, 0)
+    assert counts["requests"] == len(ringostat.seen("/calls/list"))
+    assert aws.queue_depth("CallQueue") == 2
+
+
+def test_l1_reconcile_from_the_cli_refuses_a_window_without_a_zone(
+    aws: AwsStack, ringostat: RingostatFake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ringbridge.cli import main
+
+    assert main(["reconcile", "--from", "2025-03-03 00:00:00", "--to", "2025-03-04T00:00:00Z"]) == 1
+    assert "zone" in capsys.readouterr().err
+    assert ringostat.seen("/calls/list") == []

@@ -9,7 +9,6 @@ import pytest
 from botocore.exceptions import ConnectTimeoutError
 
 from tests.conftest import load_event, ringostat_payload
-from tests.integration.backends import SAVES_EMPLOYEES
 from tests.integration.conftest import WEBHOOK_TOKEN, AwsStack
 
 ANNA = {"name": "Anna Nowak", "crm_manager_id": "17", "ringostat_employee_id": "111111", "sip_accounts": ["company_anna"]}
@@ -28,7 +27,6 @@ def ping(aws: AwsStack, caller: str, **extra: Any) -> Any:
 
 
 @pytest.mark.parametrize("written", ["0 12 345 67 89", "48123456789", "+48 123-456-789", "0048123456789"])
-@SAVES_EMPLOYEES
 def test_r2_known_caller_in_any_form_reaches_manager(aws: AwsStack, written: str) -> None:
     seed(aws)
     response = ping(aws, written)
@@ -36,7 +34,6 @@ def test_r2_known_caller_in_any_form_reaches_manager(aws: AwsStack, written: str
     assert response.json == {"dst_phone": "company_anna"}
 
 
-@SAVES_EMPLOYEES
 def test_r1_keycrm_style_wire_form(aws: AwsStack) -> None:
     """The request Ringostat sends a webhook number configured as for KeyCRM (from, direction, state: ping)."""
     body = ringostat_payload("routing-ping-keycrm.json")
@@ -46,14 +43,12 @@ def test_r1_keycrm_style_wire_form(aws: AwsStack) -> None:
     assert response.json == {"dst_phone": "company_anna"}
 
 
-@SAVES_EMPLOYEES
 def test_r1_form_encoded_ping_is_accepted(aws: AwsStack) -> None:
     seed(aws)
     response = aws.post_webhook("/ringostat/routing", data={"from": "48123456789", "direction": "in", "state": "ping"})
     assert response.json == {"dst_phone": "company_anna"}
 
 
-@SAVES_EMPLOYEES
 def test_r1_recorded_event_file_is_routed(aws: AwsStack) -> None:
     seed(aws)
     result = aws.functions["RoutingFunction"].invoke(load_event("routing-ping.json"))
@@ -86,13 +81,11 @@ def test_r3_contact_without_manager_falls_through(aws: AwsStack) -> None:
     assert ping(aws, "+48123456789").json == {"dst_phone": ""}
 
 
-@SAVES_EMPLOYEES
 def test_r4_fmc_only_manager_is_not_a_target(aws: AwsStack) -> None:
     seed(aws, employee="piotr", mapping={"name": "Piotr", "sip_accounts": [], "fmc_number": "+48 601 234 567"})
     assert ping(aws, "+48123456789").json == {"dst_phone": ""}
 
 
-@SAVES_EMPLOYEES
 def test_r2_route_follows_the_employee_mapping(aws: AwsStack) -> None:
     seed(aws)
     aws.admin("PUT", "/admin/employees/anna", json={**ANNA, "sip_accounts": ["company_anna_new"]})
@@ -101,7 +94,6 @@ def test_r2_route_follows_the_employee_mapping(aws: AwsStack) -> None:
     assert ping(aws, "+48123456789").json == {"dst_phone": ""}
 
 
-@SAVES_EMPLOYEES
 def test_r_hot_path_is_exactly_one_dynamodb_read(aws: AwsStack) -> None:
     seed(aws)
     from ringbridge.storage.aws import client
@@ -113,7 +105,6 @@ def test_r_hot_path_is_exactly_one_dynamodb_read(aws: AwsStack) -> None:
     assert calls == ["GetItem"]
 
 
-@SAVES_EMPLOYEES
 def test_r_slow_store_falls_through_fast(aws: AwsStack) -> None:
     seed(aws)
     from ringbridge.storage.aws import client

@@ -12,8 +12,9 @@ import argparse
 import csv
 import json
 import sys
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
@@ -23,6 +24,7 @@ from ringbridge.domain.employees import EmployeeMapping
 from ringbridge.domain.errors import DomainError
 from ringbridge.domain.ports import ContactStore, EmployeeStore
 from ringbridge.usecases import directory
+from ringbridge.usecases.reconcile import Reconciled, parse_moment
 
 CSV_COLUMNS = ("employee_id", "name", "crm_manager_id", "ringostat_employee_id", "sip_accounts", "fmc_number")
 
@@ -92,6 +94,31 @@ def replay_dead_letters(sqs: Any, dlq_url: str, queue_url: str, message_ids: set
     return replayed
 
 
+class DayProgress:
+    """The reconcile command's progress on ``stream`` (stderr), after each day of the window: a bar
+    redrawn in place on a terminal, one plain line per day otherwise (a log, a pipe)."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.redraw = stream.isatty()
+
+    def __call__(self, done: int, total: int, counts: Reconciled) -> None:
+        figures = (
+            f"{done}/{total} days  read {counts.read}  new {counts.new}  "
+            f"completed {counts.completed}  unchanged {counts.unchanged}"
+        )
+        if self.redraw:
+            filled = self.WIDTH * done // total
+            self.stream.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {figures}")
+            if done == total:
+                self.stream.write("\n")
+        else:
+            self.stream.write(f"reconcile: {figures}\n")
+        self.stream.flush()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ringbridge.cli", description="ringbridge admin commands")
     # Defaults: the functions' own configuration (the same environment variables); flags override it.
@@ -99,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sip-mappings-table", default=config.sip_mappings_table)
     parser.add_argument("--contacts-table", default=config.contacts_table)
     parser.add_argument("--cards-table", default=config.cards_table)
+    parser.add_argument("--calls-table", default=config.calls_table)
+    parser.add_argument("--dedup-table", default=config.dedup_table)
     parser.add_argument("--default-country", default=config.default_country)
     parser.add_argument("--call-queue-url", default=config.call_queue_url)
     parser.add_argument("--dlq-url", default=config.call_dlq_url)
@@ -126,6 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser(
         "backfill", help="give contacts and cards written before the listings their index keys (reads both tables once)"
     )
+    reconcile_parser = commands.add_parser(
+        "reconcile",
+        help="read Ringostat's call log for a window (at most 31 days) and feed lost or incomplete calls to the pipeline (L1)",
+    )
+    reconcile_parser.add_argument(
+        "--from", dest="start", required=True, help="ISO 8601 with a zone, e.g. 2026-01-01T00:00:00+01:00"
+    )
+    reconcile_parser.add_argument("--to", dest="end", required=True, help="ISO 8601 with a zone")
     args = parser.parse_args(argv)
     wiring.use(
         config.model_copy(
@@ -133,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "sip_mappings_table": args.sip_mappings_table,
                 "contacts_table": args.contacts_table,
                 "cards_table": args.cards_table,
+                "calls_table": args.calls_table,
+                "dedup_table": args.dedup_table,
                 "default_country": args.default_country,
                 "call_queue_url": args.call_queue_url,
                 "call_dlq_url": args.dlq_url,
@@ -142,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "dlq":
         return _dlq(parser, args)
+    if args.command == "reconcile":
+        return _reconcile(parser, args)
     if args.command == "crm":
         report = wiring.crm_check()
         print(json.dumps(report.answer(), ensure_ascii=False, indent=2))
@@ -153,6 +194,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"backfilled {contacts} contact(s), {cards} card(s)")
         return 0
     return _employees(parser, args)
+
+
+def _reconcile(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """L1 from the command line: progress on stderr, the counts as JSON on stdout."""
+    if not args.calls_table or not args.dedup_table or not args.call_queue_url:
+        parser.error("name them with --calls-table/--dedup-table/--call-queue-url or CALLS_TABLE/DEDUP_TABLE/CALL_QUEUE_URL")
+    try:
+        start, end = parse_moment("from", args.start), parse_moment("to", args.end)
+        with warnings.catch_warnings():
+            # Powertools' idempotency asks for a Lambda's remaining time, which a command line has not.
+            warnings.filterwarnings("ignore", message="Couldn't determine the remaining time", category=UserWarning)
+            outcome = wiring.reconcile(start, end, None, progress=DayProgress(sys.stderr))
+    except DomainError as error:
+        print(error.reason, file=sys.stderr)
+        return 1
+    print(json.dumps(outcome.answer()))
+    return 0
 
 
 def _dlq(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:

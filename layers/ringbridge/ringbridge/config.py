@@ -108,7 +108,7 @@ class Settings(BaseModel):
     # the dedup table: the share of it left unused, and how long a request may wait for its turn.
     crm_rate_margin_percent: int = Field(default=10, ge=0, le=50)
     crm_rate_wait_seconds: int = Field(default=20, ge=1, le=45)
-    # The pipeline's rules (P7, F1-F4, T1), e.g. ``FUNNEL_MODE=repeatable``.
+    # The pipeline's rules (P7, F1-F4, T1, L1 imported calls), e.g. ``FUNNEL_MODE=repeatable``, ``IMPORTED_CALLS_CRM_WORK=full``.
     rules: SyncRules = Field(default_factory=SyncRules)
     # The CRM adapters' own variables (CRM_BASE_URL, KEYCRM_*, NETHUNT_*), parsed by their configs.
     crm_environment: dict[str, str] = Field(default_factory=dict)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from ringbridge.usecases.contact_push import ContactChange
     from ringbridge.usecases.crm_check import CrmCheckReport
     from ringbridge.usecases.crm_contacts import PullOutcome
-    from ringbridge.usecases.reconcile import Reconciled
+    from ringbridge.usecases.reconcile import Progress, Reconciled
     from ringbridge.usecases.sync import RefusalHook, SyncOutcome
 
 _resets: list[Callable[[], None]] = []
@@ -218,14 +218,14 @@ def park_event(path: str, parameters: dict[str, str], body: str, reason: str) ->
     return DynamoParkedEvents(settings().dedup_table).park(path, parameters, body, reason)
 
 
-def reconcile(start: datetime, end: datetime, lambda_context: Any | None) -> Reconciled:
+def reconcile(start: datetime, end: datetime, lambda_context: Any | None, progress: Progress | None = None) -> Reconciled:
     """L1: Ringostat's call log for [start, end] fed into the webhook pipeline where a call is missing or incomplete."""
     from ringbridge.ringostat.call_log import RingostatCallLog
     from ringbridge.usecases.reconcile import reconcile as run
 
     config = settings()
     call_log = RingostatCallLog(ringostat(), config.default_country, config.project_timezone)
-    outcome = run(start, end, call_log, calls(), lambda event: accept_event(event, lambda_context))
+    outcome = run(start, end, call_log, calls(), lambda event: accept_event(event, lambda_context), progress)
     from ringbridge.observability import logger
 
     logger.info("reconciled", extra={"window_from": start.isoformat(), "window_to": end.isoformat(), "counts": outcome.answer()})

@@ -130,6 +130,8 @@ class CallEvent(CallFacts):
 
     moment: Moment
     client_phone: str | None = None
+    # Read from Ringostat's call log (reconciliation, L1) rather than sent by a webhook.
+    imported: bool = False
 
 
 class CallRecord(CallFacts):
@@ -143,6 +145,9 @@ class CallRecord(CallFacts):
     started_at_estimated: bool = False
     moments: list[str] = Field(default_factory=list)
     moment_rank: int = 0
+    # The call was first heard of from Ringostat's call log, not a webhook: its CRM work is the
+    # installation's choice (rules.imported_call_work). Set when the record is created, never after.
+    imported: bool = False
     # Set by the CRM sync (the call's place in the CRM):
     contact_id: str | None = None
     contact_name: str | None = None
@@ -217,6 +222,7 @@ def merge(record: CallRecord | None, event: CallEvent, received_at: str) -> Call
     if event.moment.value not in values["moments"]:
         values["moments"] = sorted([*values["moments"], event.moment.value])
     values["moment_rank"] = max(current.moment_rank, event.moment.rank)
+    values["imported"] = current.imported if record is not None else event.imported
     if values["started_at"] is None and event.moment is not Moment.RECORDING:
         # Every call needs a time to be listed (L2): until Ringostat sends one, the arrival time.
         values["started_at"], values["started_at_estimated"] = received_at, True

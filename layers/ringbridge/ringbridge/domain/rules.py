@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +28,15 @@ class UtmAttribution(StrEnum):
     LAST_TOUCH = "last_touch"  # every call with tags replaces them
 
 
+class ImportedCallsCrmWork(StrEnum):
+    """L1: what a call imported from Ringostat's call log (reconciliation) may do in the CRM once it
+    is older than the cut-off; a recent one is a lost webhook and does everything."""
+
+    HISTORY_ONLY = "history-only"  # the call's line in the CRM's history, on a contact that exists already
+    CONTACTS = "contacts"  # that, and a contact for an unknown number (P2-P5); no card, task or tags
+    FULL = "full"  # everything a webhook call does
+
+
 class SyncRules(BaseModel):
     """The installation's choices (P7, F1-F4, T1); each rule can be switched off."""
 
@@ -45,6 +55,9 @@ class SyncRules(BaseModel):
     utm_attribution: UtmAttribution = UtmAttribution.FIRST_TOUCH  # P8
     # T1: a later outgoing call answered with this much talk (or an answered incoming one) closes the call-back.
     callback_close_min_talk_seconds: int = Field(default=10, ge=0, le=3600)
+    # L1: calls imported from the call log and older than the cut-off do this much in the CRM; recent ones all.
+    imported_calls_crm_work: ImportedCallsCrmWork = ImportedCallsCrmWork.CONTACTS
+    imported_calls_max_age_hours: int = Field(default=24, ge=0, le=366 * 24)
 
 
 def closes_callback(call: CallRecord, rules: SyncRules) -> bool:
@@ -55,3 +68,25 @@ def closes_callback(call: CallRecord, rules: SyncRules) -> bool:
     if call.direction is Direction.INCOMING:
         return True
     return call.direction is Direction.OUTGOING and (call.talk_time or 0) >= rules.callback_close_min_talk_seconds
+
+
+def imported_call_work(call: CallRecord, rules: SyncRules, now: datetime) -> ImportedCallsCrmWork:
+    """L1: how much of the CRM sync a call may do. A webhook call: everything. A call imported from
+    Ringostat's call log that started at most ``imported_calls_max_age_hours`` before ``now``: a lost
+    webhook, so everything too (its card and call-back task are still of use). An older one (or one
+    whose start nobody knows, or the cut-off is 0): ``imported_calls_crm_work``, by default its
+    history and a contact, no card and no task for a call long dealt with."""
+    if not call.imported:
+        return ImportedCallsCrmWork.FULL
+    started = _moment(call.started_at) if call.started_at and not call.started_at_estimated else None
+    if started is None or now - started > timedelta(hours=rules.imported_calls_max_age_hours):
+        return rules.imported_calls_crm_work
+    return ImportedCallsCrmWork.FULL
+
+
+def _moment(value: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

@@ -18,7 +18,7 @@ MERGE_ATTEMPTS = 5
 def record_to_item(record: CallRecord) -> dict[str, Any]:
     values = record.model_dump(mode="json", exclude_none=True)
     values["utm"] = {key: value for key, value in values.get("utm", {}).items() if value is not None}
-    for empty in ("utm", "extra", "moments", "sync_failures"):
+    for empty in ("utm", "extra", "moments", "sync_failures", "imported"):
         if not values.get(empty):
             values.pop(empty, None)
     return to_item(values)

@@ -55,6 +55,20 @@ class Reconciled:
         return dict(self.__dict__)
 
 
+# Told after each day of the window: (days done, days in all, the counts so far); the CLI draws its progress.
+Progress = Callable[[int, int, Reconciled], None]
+
+
+def parse_moment(name: str, value: object) -> datetime:
+    """A window's end as given (``from``/``to``): an ISO 8601 date and time; the zone is checked by ``reconcile``."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"missing field '{name}': an ISO 8601 date and time with a zone")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"invalid field '{name}': {value[:40]!r} is not an ISO 8601 date and time") from None
+
+
 def days(start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
     """[start, end] in windows of at most a day."""
     low = start
@@ -79,6 +93,7 @@ def reconcile(
     call_log: CallLog,
     calls: CallStore,
     accept: Callable[[CallEvent], object],
+    progress: Progress | None = None,
 ) -> Reconciled:
     if start.tzinfo is None or end.tzinfo is None:
         raise InvalidInput("'from' and 'to' need a time zone (e.g. 2025-03-03T00:00:00Z)")
@@ -89,7 +104,8 @@ def reconcile(
     outcome = Reconciled()
     before = call_log.requests_made
     seen: set[str] = set()
-    for low, high in days(start, end):
+    windows = list(days(start, end))
+    for done, (low, high) in enumerate(windows, start=1):
         for page in call_log.pages(low, high):
             outcome.read += page.rows
             outcome.in_progress += page.in_progress
@@ -100,7 +116,9 @@ def reconcile(
                 seen.add(event.call_id)
                 verdict = needs(calls.get(event.call_id), event)
                 if verdict != "unchanged":
-                    accept(event)
+                    accept(event.model_copy(update={"imported": True}))
                 setattr(outcome, verdict, getattr(outcome, verdict) + 1)
-    outcome.requests = call_log.requests_made - before
+        outcome.requests = call_log.requests_made - before
+        if progress is not None:
+            progress(done, len(windows), outcome)
     return outcome

@@ -43,7 +43,15 @@ from ringbridge.domain.crm import (
 from ringbridge.domain.employees import Employee, EmployeeKeyKind
 from ringbridge.domain.phones import mask_phone
 from ringbridge.domain.ports import CallStore, ContactProjection, EmployeeDirectory, Ledger
-from ringbridge.domain.rules import CardCallTypes, FunnelMode, SyncRules, UtmAttribution, closes_callback
+from ringbridge.domain.rules import (
+    CardCallTypes,
+    FunnelMode,
+    ImportedCallsCrmWork,
+    SyncRules,
+    UtmAttribution,
+    closes_callback,
+    imported_call_work,
+)
 from ringbridge.usecases.crm_contacts import project_contact
 
 T = TypeVar("T")
@@ -226,8 +234,15 @@ def sync_call(
             steps.run(STEP_CALL, lambda: crm.log_call(call, contact, manager))
             outcome.state = "updated"
             return outcome
+        # L1: a call imported from the call log does only what ImportedCallsCrmWork allows (a webhook call: all).
+        work = imported_call_work(call, rules, now)
         contact = crm.find_contact(phone)
-        if contact is None and should_create_contact(call, rules) and not steps.done(STEP_CONTACT):
+        if (
+            contact is None
+            and work is not ImportedCallsCrmWork.HISTORY_ONLY
+            and should_create_contact(call, rules)
+            and not steps.done(STEP_CONTACT)
+        ):
             responsible = manager if call.answered or call.direction is Direction.OUTGOING else None
             draft = ContactDraft(
                 call_id=call_id, phone=phone, name=phone, utm=call.utm, keyword=call.keyword, responsible=responsible
@@ -241,7 +256,8 @@ def sync_call(
         if not steps.done(STEP_CALL):
             steps.run(STEP_CALL, lambda: crm.log_call(call, contact, manager))
             ledger.remember(step_key(STEP_CALL, call_id), now.isoformat())
-        _funnel_task_and_tags(call, phone, contact, manager, crm, employees, ledger, rules, now, steps)
+        if work is ImportedCallsCrmWork.FULL:
+            _funnel_task_and_tags(call, phone, contact, manager, crm, employees, ledger, rules, now, steps)
         ledger.remember(f"synced#{call_id}", now.isoformat())
     finally:
         ledger.release(lock, call_id)
