@@ -206,3 +206,14 @@ def test_rate_limit_applies_to_every_attempt() -> None:
     for _ in range(4):
         http.get("x")
     assert clock.now - 1020.0 == pytest.approx(90.0)  # one slot every 30 s
+
+
+def test_limits_of_other_slot_lengths_count_apart() -> None:
+    """A function configured with another limit or margin must not read this budget's slots as its own times."""
+    clock = FakeClock(start=1020.0)
+    budget = LocalRateBudget()
+    sixty = RateLimit("testcrm", 60, 60.0, budget=budget, key="k", clock=clock)
+    thirty = RateLimit("testcrm", 30, 60.0, budget=budget, key="k", max_wait=5.0, clock=clock)
+    for _ in range(5):
+        sixty.acquire()
+    assert thirty.acquire() == 0.0  # its own slot 2 s long, not the sixtieth-of-a-minute count of the other

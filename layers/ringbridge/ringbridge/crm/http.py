@@ -132,7 +132,9 @@ class RateLimit:
         self.slot_seconds = per / self.allowed
         self.max_wait = max_wait
         self._budget: RateBudget = budget if budget is not None else LocalRateBudget()
-        self._key = key or crm
+        # Slots of another length number other times: a function configured with another limit or
+        # margin counts in a budget of its own instead of misreading this one's.
+        self._key = f"{key or crm}#{self.allowed}/{per:g}s"
         self._clock = clock or SystemClock()
         self._now: Callable[[], float] = self._clock.monotonic if clock is not None else time.time
 
