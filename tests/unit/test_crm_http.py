@@ -217,3 +217,14 @@ def test_limits_of_other_slot_lengths_count_apart() -> None:
     for _ in range(5):
         sixty.acquire()
     assert thirty.acquire() == 0.0  # its own slot 2 s long, not the sixtieth-of-a-minute count of the other
+
+
+def test_a_failing_budget_is_an_unavailable_crm() -> None:
+    """The shared budget's store failing (DynamoDB throttled) fails the request like an outage: the queue retries it."""
+
+    class Broken:
+        def claim(self, key: str, current: int, latest: int) -> int | None:
+            raise TimeoutError("dynamodb")
+
+    with pytest.raises(CrmUnavailable, match="budget is unavailable"):
+        RateLimit("testcrm", 60, 60.0, budget=Broken(), clock=FakeClock()).acquire()

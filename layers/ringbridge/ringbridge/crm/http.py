@@ -143,7 +143,10 @@ class RateLimit:
         now = self._now()
         current = math.ceil(now / self.slot_seconds - 1e-9)  # the first slot starting now or later
         latest = math.floor((now + self.max_wait) / self.slot_seconds)
-        slot = self._budget.claim(self._key, current, latest)
+        try:
+            slot = self._budget.claim(self._key, current, latest)
+        except Exception as error:  # the budget's store failed (DynamoDB throttled, unreachable): retry later
+            raise CrmUnavailable(self.crm, f"the rate limit's budget is unavailable ({type(error).__name__})") from error
         if slot is None:
             raise CrmUnavailable(self.crm, f"no request slot free within {self.max_wait:g}s: the key's rate limit is taken")
         delay = max(0.0, slot * self.slot_seconds - now)
