@@ -41,8 +41,10 @@ def test_keycrm_scenarios_land_in_the_fake_keycrm() -> None:
                 assert "crm-new-missed" in _note(fake, _buyer_id(fake, "+48601700002"))
                 assert "crm-known" in _note(fake, known)
                 assert "crm-new-answered" in _note(fake, _buyer_id(fake, "+48601700001"))
+                assert len(fake.cards) == 3  # the card step runs after the call line
 
-            eventually(synced, seconds=40)
+            # one CRM request per rate-limit slot (1.1 s): the scenarios' ~30 requests take about 35 s
+            eventually(synced, seconds=90)
             assert call(stack, "crm-out-new")["other_party"] == "+48601700004"
     finally:
         fake.stop()
@@ -88,8 +90,11 @@ def test_nethunt_scenarios_land_in_the_fake_nethunt() -> None:
                 contacts = fake.records_in(nethunt.CONTACTS)
                 assert len(contacts) == 3
                 assert all(len(fake.logs_of(record["recordId"])) == 1 for record in contacts)
+                assert len(fake.records_in(nethunt.DEALS)) == 3  # the deal and task steps run after the call log
+                assert len(fake.records_in(nethunt.TASKS)) == 1
 
-            eventually(synced, seconds=40)
+            # one CRM request per rate-limit slot (1.1 s): the scenarios' ~30 requests take about 35 s
+            eventually(synced, seconds=90)
     finally:
         fake.stop()
     contacts = fake.records_in(nethunt.CONTACTS)

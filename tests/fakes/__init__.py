@@ -13,10 +13,12 @@ that the adapters cannot come to rely on it unnoticed.
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +58,58 @@ class FakeClock:
             self.now += seconds
 
 
+class VirtualClock:
+    """Simulated time for several threads at once (a discrete-event clock), shared by clients and fakes.
+
+    Time stands still while any taking part is running, and when all of them sleep it jumps to
+    the earliest wake-up: threads that wait minutes for a rate limit finish in moments, and
+    what happens between two sleeps (HTTP, DynamoDB) takes no simulated time at all. The
+    threads that take part are announced first (``take_part``), each leaves when done.
+    """
+
+    # Not today's epoch (1.8e9 s, whose float steps are 0.24 us): at 1e6 s a step is 0.1 ns, so a
+    # minute measured between two slots is 60 s to the nanosecond, as the fake's window counts it.
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.now = start
+        self.start = start
+        self._changed = threading.Condition()
+        self._running = 0
+        self._wakeups: list[float] = []
+
+    def monotonic(self) -> float:
+        with self._changed:
+            return self.now
+
+    def take_part(self, threads: int) -> None:
+        with self._changed:
+            self._running += threads
+
+    def leave(self) -> None:
+        with self._changed:
+            self._running -= 1
+            self._advance()
+
+    def sleep(self, seconds: float) -> None:
+        with self._changed:
+            wake = self.now + seconds
+            if wake <= self.now:  # no wait, or one below the float resolution of ``now``
+                return
+            heapq.heappush(self._wakeups, wake)
+            self._running -= 1
+            self._advance()
+            while self.now < wake:
+                self._changed.wait()
+
+    def _advance(self) -> None:
+        if self._running or not self._wakeups:
+            return
+        self.now = max(self.now, self._wakeups[0])
+        while self._wakeups and self._wakeups[0] <= self.now:
+            heapq.heappop(self._wakeups)
+            self._running += 1  # counted here, before it wakes: time cannot move on without it
+        self._changed.notify_all()
+
+
 @dataclass
 class Exchange:
     """One request the fake received and what it answered."""
@@ -68,6 +122,7 @@ class Exchange:
     status: int
     response_body: bytes
     response_headers: dict[str, str] = field(default_factory=dict)
+    at: float = 0.0  # when it arrived, on the fake's clock
 
     @property
     def json(self) -> Any:
@@ -100,7 +155,7 @@ class FakeCrmServer:
         self.lock = threading.RLock()
         self.rate_limit: tuple[int, float] | None = None  # (requests, window seconds), per API key
         self.retry_after: int | None = None  # None: the seconds left in the key's window
-        self._windows: dict[str, tuple[float, int]] = {}  # key -> (window start, requests in it)
+        self._windows: dict[str, deque[float]] = {}  # key -> times of its accepted requests in the window
         self._throttle_next = 0
         self._fail_next = 0
         self.failing = False
@@ -113,10 +168,14 @@ class FakeCrmServer:
     # Switches for tests
 
     def limit(self, requests: int | None, window: float = 60.0, retry_after: int | None = None) -> None:
-        """At most ``requests`` per ``window`` seconds per API key (``None``: no limit).
+        """At most ``requests`` in any ``window`` seconds per API key, whichever client sends them (``None``: no limit).
 
-        The window is fixed and starts with the key's first request, as Laravel's throttle
-        counts; ``Retry-After`` is the seconds left in it unless ``retry_after`` is given.
+        Strict: the window slides (a request is refused when the key's accepted requests of the
+        last ``window`` seconds already number ``requests``). "60 requests a minute" read as any
+        minute is the narrowest reading: a fixed window (Laravel's throttle, which KeyCRM's
+        answers point to) refuses less, so what passes here passes there. A refused request does
+        not count (Laravel's throttle refuses before it counts the hit). ``Retry-After`` is the
+        seconds until the oldest counted request leaves the window, unless ``retry_after`` is given.
         """
         self.rate_limit = (requests, window) if requests is not None else None
         self.retry_after = retry_after
@@ -127,6 +186,20 @@ class FakeCrmServer:
 
     def fail_next(self, count: int, status: int = 500) -> None:
         self._fail_next, self.fail_status = count, status
+
+    def busiest_window(self, window: float = 60.0) -> int:
+        """The most requests that reached the fake within any ``window`` seconds for any one key, refused ones included."""
+        times: dict[str, list[float]] = {}
+        for exchange in self.exchanges:
+            times.setdefault(exchange.headers.get("Authorization", ""), []).append(exchange.at)
+        return max(
+            (
+                sum(1 for t in moments if end - window + 1e-9 < t <= end)  # to the nanosecond, as the limit counts
+                for moments in times.values()
+                for end in moments
+            ),
+            default=0,
+        )
 
     def requests_matching(self, method: str | None = None, path_part: str = "") -> list[Exchange]:
         return [e for e in self.exchanges if (method is None or e.method == method) and path_part in e.path]
@@ -154,13 +227,13 @@ class FakeCrmServer:
             return None
         requests, window = self.rate_limit
         now = self._monotonic()
-        start, count = self._windows.get(key, (now, 0))
-        if now - start >= window:
-            start, count = now, 0
-        self._windows[key] = (start, count + 1)
-        if count + 1 <= requests:
+        accepted = self._windows.setdefault(key, deque())
+        while accepted and now - accepted[0] >= window - 1e-9:  # to the nanosecond: float sums of a fake clock
+            accepted.popleft()
+        if len(accepted) < requests:
+            accepted.append(now)
             return None
-        return self.retry_after if self.retry_after is not None else max(1, math.ceil(start + window - now))
+        return self.retry_after if self.retry_after is not None else max(1, math.ceil(accepted[0] + window - now))
 
     def _answer(self, request: Request) -> Response:
         with self.lock:
@@ -199,6 +272,7 @@ class FakeCrmServer:
                     status=response.status_code,
                     response_body=response.get_data(),
                     response_headers=dict(response.headers),
+                    at=self._monotonic(),
                 )
             )
         return response(environ, start_response)

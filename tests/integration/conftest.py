@@ -223,3 +223,15 @@ def api(aws: AwsStack) -> Iterator[Any]:
 
     yield new_api(aws)
     forget_api_keys()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The shared CRM rate limit's figures (tests/integration/test_crm_rate_limit.py), when it ran."""
+    import sys
+
+    module = sys.modules.get("tests.integration.test_crm_rate_limit")
+    figures = getattr(module, "FIGURES", None)
+    if figures:
+        terminalreporter.write_sep("-", "CRM rate limit shared by all workers")
+        for line in figures:
+            terminalreporter.write_line(line)

@@ -6,6 +6,7 @@ stack's settings; every request it sends and every answer it gets keeps the CRM'
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 
 from local.runtime import reset_function_state
 from ringbridge import cli
-from ringbridge.crm import KeyCrmConfig, build_keycrm
+from ringbridge.crm import KeyCrmConfig, RateSettings, build_keycrm
 from ringbridge.crm.checks import KeyCrmCheck
 from ringbridge.domain.rules import SyncRules
 from tests.contract import KEYCRM, NETHUNT, assert_keeps_contract
@@ -144,16 +145,17 @@ def test_c3_keycrm_the_check_waits_out_a_429_as_the_sync_does(aws: AwsStack, key
     assert [e.status for e in keycrm.exchanges[:2]] == [429, 200]
 
 
-def test_c3_keycrm_the_check_goes_through_the_clients_token_bucket() -> None:
-    """The check's requests take tokens from the same bucket as the sync's (KEYCRM_REQUESTS_PER_MINUTE)."""
+def test_c3_keycrm_the_check_goes_through_the_clients_rate_limit() -> None:
+    """The check's requests take slots of the same rate limit as the sync's (KEYCRM_REQUESTS_PER_MINUTE)."""
     clock = FakeClock()
     with keycrm_fake.FakeKeyCrm(monotonic=clock.monotonic) as fake:
         config = KeyCrmConfig(base_url=f"{fake.url}/v1", pipeline_id=1, source_id=7, requests_per_minute=2)
-        crm = build_keycrm(keycrm_fake.API_KEY, config, clock=clock)
+        crm = build_keycrm(keycrm_fake.API_KEY, config, clock=clock, rate=RateSettings(margin=0.0, max_wait=45.0))
         findings = KeyCrmCheck(crm, SyncRules()).findings([ANNA, PIOTR])
     assert all(finding.ok for finding in findings)
     assert len(fake.exchanges) == 4
-    assert sum(clock.slept) >= 60.0  # 4 requests at 2 a minute: the last two waited for tokens
+    sent = [exchange.at for exchange in fake.exchanges]
+    assert [b - a for a, b in itertools.pairwise(sent)] == [30.0, 30.0, 30.0]  # 2 a minute: one slot every 30 s
 
 
 @pytest.mark.template_parameters(Crm="keycrm", FunnelId="9", KeycrmSourceId="7")

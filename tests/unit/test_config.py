@@ -47,3 +47,27 @@ def test_c3_f1_keycrm_funnel_id_must_be_numeric() -> None:
 
 def test_c3_other_functions_are_not_held_by_the_crm_choice() -> None:
     Settings.from_env({**NETHUNT, "CONTACTS_TABLE": "c", "WEBHOOK_TOKEN_PARAM": "p"}).require("routing")
+
+
+def test_the_crm_rate_limit_settings_reach_the_adapters() -> None:
+    """The limit per CRM, the margin and the wait are configuration; NetHunt's limit is a guess, so a parameter."""
+    from ringbridge import wiring
+    from ringbridge.crm import KeyCrmConfig, NetHuntConfig, build_crm
+    from ringbridge.storage.rate_budget import DynamoRateBudget
+
+    env = {**NETHUNT, "NETHUNT_REQUESTS_PER_MINUTE": "30", "CRM_RATE_MARGIN_PERCENT": "20", "CRM_RATE_WAIT_SECONDS": "5"}
+    wiring.use(Settings.from_env(env))
+    try:
+        rate = wiring.crm_rate()
+    finally:
+        wiring.reset()
+    assert isinstance(rate.budget, DynamoRateBudget) and rate.budget.table == "x-dedup_table"
+    assert (rate.margin, rate.max_wait) == (0.2, 5.0)
+    assert NetHuntConfig.from_env(env).requests_per_minute == 30
+    assert NetHuntConfig.model_validate({"email": "a@b.c", "contacts_folder_id": "c"}).requests_per_minute == 60
+    assert KeyCrmConfig().requests_per_minute == 60  # KeyCRM's documented limit
+    crm = build_crm("nethunt", "key", env, rate=rate)
+    limit = crm._http._rate_limit  # type: ignore[attr-defined]
+    assert (limit.allowed, limit.slot_seconds, limit.max_wait) == (24, 2.5, 5.0)
+    with pytest.raises(ValueError):
+        Settings.from_env({"CRM_RATE_MARGIN_PERCENT": "60"})

@@ -1,14 +1,24 @@
-"""The CRM HTTP client: backoff with Retry-After, bounded retries, token bucket (no network, no sleeping)."""
+"""The CRM HTTP client: backoff with Retry-After, bounded retries, the rate limit's slots (no network, no sleeping)."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from typing import Any
 
 import pytest
 import requests
 
-from ringbridge.crm.http import CrmHttpClient, CrmRejected, CrmUnavailable, RetryPolicy, TokenBucket, parse_retry_after
+from ringbridge.crm.http import (
+    CrmHttpClient,
+    CrmRejected,
+    CrmUnavailable,
+    LocalRateBudget,
+    RateLimit,
+    RetryPolicy,
+    budget_key,
+    parse_retry_after,
+)
 from tests.fakes import FakeClock
 
 
@@ -121,42 +131,100 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after(None) is None
 
 
-def test_token_bucket_limits_rate() -> None:
-    clock = FakeClock()
-    bucket = TokenBucket(60, 60.0, clock=clock)  # KeyCRM: 60 per minute
-    for _ in range(60):
-        assert bucket.acquire() == 0.0  # a full bucket lets a burst through
-    assert bucket.acquire() == pytest.approx(1.0)  # then one per second
-    assert bucket.acquire() == pytest.approx(1.0)
-    start = clock.now
-    for _ in range(30):
-        bucket.acquire()
-    assert clock.now - start == pytest.approx(30.0)
+def requests_per_sliding_window(times: list[float], window: float = 60.0) -> int:
+    """The most requests any ``window`` seconds hold (a window ends at each request; times to the nanosecond)."""
+    return max(sum(1 for t in times if end - window + 1e-9 < t <= end) for end in times)
 
 
-def test_token_bucket_is_thread_safe() -> None:
+def test_rate_limit_has_no_first_minute_burst() -> None:
     clock = FakeClock()
-    bucket = TokenBucket(100, 60.0, clock=clock)
-    threads = [threading.Thread(target=lambda: [bucket.acquire() for _ in range(25)]) for _ in range(4)]
+    limit = RateLimit("testcrm", 60, 60.0, clock=clock)  # KeyCRM: 60 per minute, no margin
+    sent = []
+    for _ in range(150):
+        limit.acquire()
+        sent.append(clock.now)
+    assert sum(1 for t in sent if t < sent[0] + 60.0) == 60  # a token bucket starting full let ~120 through
+    assert requests_per_sliding_window(sent) == 60
+    assert [round(b - a, 6) for a, b in itertools.pairwise(sent)] == [1.0] * 149  # evenly spread
+
+
+def test_rate_limit_margin_leaves_part_of_the_limit_unused() -> None:
+    clock = FakeClock()
+    limit = RateLimit("testcrm", 60, 60.0, margin=0.1, clock=clock)
+    sent = []
+    for _ in range(120):
+        limit.acquire()
+        sent.append(clock.now)
+    assert limit.allowed == 54
+    assert requests_per_sliding_window(sent) == 54
+
+
+def test_rate_limit_gives_up_beyond_its_wait() -> None:
+    """No free slot within the wait: CrmUnavailable at once (the message goes back to the queue), nothing slept."""
+    clock = FakeClock()
+    budget = LocalRateBudget()
+    first = RateLimit("testcrm", 6, 60.0, budget=budget, key="k", max_wait=30.0, clock=clock)
+    for _ in range(4):  # slots at 0, 10, 20, 30 s from now
+        first.acquire()
+    second = RateLimit("testcrm", 6, 60.0, budget=budget, key="k", max_wait=5.0, clock=clock)  # another container
+    before = list(clock.slept)
+    with pytest.raises(CrmUnavailable, match="no request slot"):
+        second.acquire()
+    assert clock.slept == before
+
+
+def test_rate_limit_is_thread_safe() -> None:
+    clock = FakeClock()
+    limit = RateLimit("testcrm", 100, 60.0, clock=clock)
+    waits: list[float] = []
+    threads = [threading.Thread(target=lambda: waits.extend(limit.acquire() for _ in range(25))) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert clock.now - 1000.0 == pytest.approx(0.0)  # exactly 100 tokens: nobody waited
-    assert bucket.acquire() > 0
+    assert len(waits) == 100
+    assert clock.now - 1000.0 == pytest.approx(sum(waits))  # every request had a slot of its own
+
+
+def test_budget_key_is_a_hash_never_the_key() -> None:
+    key = budget_key("keycrm", "secret-api-key")
+    assert "secret-api-key" not in key and key.startswith("keycrm#")
+    assert key == budget_key("keycrm", "secret-api-key") != budget_key("keycrm", "other-key")
 
 
 def test_rate_limit_applies_to_every_attempt() -> None:
-    clock = FakeClock()
+    clock = FakeClock(start=1020.0)  # on the grid of 30 s slots: the first request goes at once
     session = ScriptedSession([(200, {}, {})])
     http = CrmHttpClient(
         "testcrm",
         "https://crm.example",
         requests.auth.HTTPBasicAuth("u", "p"),
-        rate_limit=TokenBucket(2, 60.0, clock=clock),
+        rate_limit=RateLimit("testcrm", 2, 60.0, max_wait=30.0, clock=clock),
         clock=clock,
         session=session,
     )
     for _ in range(4):
         http.get("x")
-    assert clock.now - 1000.0 == pytest.approx(60.0)  # 2 free, then 30 s per request
+    assert clock.now - 1020.0 == pytest.approx(90.0)  # one slot every 30 s
+
+
+def test_limits_of_other_slot_lengths_count_apart() -> None:
+    """A function configured with another limit or margin must not read this budget's slots as its own times."""
+    clock = FakeClock(start=1020.0)
+    budget = LocalRateBudget()
+    sixty = RateLimit("testcrm", 60, 60.0, budget=budget, key="k", clock=clock)
+    thirty = RateLimit("testcrm", 30, 60.0, budget=budget, key="k", max_wait=5.0, clock=clock)
+    for _ in range(5):
+        sixty.acquire()
+    assert thirty.acquire() == 0.0  # its own slot 2 s long, not the sixtieth-of-a-minute count of the other
+
+
+def test_a_failing_budget_is_an_unavailable_crm() -> None:
+    """The shared budget's store failing (DynamoDB throttled) fails the request like an outage: the queue retries it."""
+
+    class Broken:
+        def claim(self, key: str, current: int, latest: int) -> int | None:
+            raise TimeoutError("dynamodb")
+
+    with pytest.raises(CrmUnavailable, match="budget is unavailable"):
+        RateLimit("testcrm", 60, 60.0, budget=Broken(), clock=FakeClock()).acquire()

@@ -104,6 +104,10 @@ class Settings(BaseModel):
     # Call events for automations (A1): the stack's EventBridge bus; empty: none published.
     call_event_bus: str = ""
     api_key_cache_seconds: int = Field(default=60, ge=0, le=900)
+    # The CRM's rate limit (KEYCRM_/NETHUNT_REQUESTS_PER_MINUTE), shared by every container through
+    # the dedup table: the share of it left unused, and how long a request may wait for its turn.
+    crm_rate_margin_percent: int = Field(default=10, ge=0, le=50)
+    crm_rate_wait_seconds: int = Field(default=20, ge=1, le=45)
     # The pipeline's rules (P7, F1-F4, T1, L1 imported calls), e.g. ``FUNNEL_MODE=repeatable``, ``IMPORTED_CALLS_CRM_WORK=full``.
     rules: SyncRules = Field(default_factory=SyncRules)
     # The CRM adapters' own variables (CRM_BASE_URL, KEYCRM_*, NETHUNT_*), parsed by their configs.

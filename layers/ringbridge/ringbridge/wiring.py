@@ -17,6 +17,7 @@ from ringbridge.config import Settings
 from ringbridge.config import settings as _settings
 
 if TYPE_CHECKING:
+    from ringbridge.crm import RateSettings
     from ringbridge.domain.calls import CallEvent
     from ringbridge.domain.contacts import Contact
     from ringbridge.domain.crm import CrmPort
@@ -164,7 +165,22 @@ def crm() -> CrmPort:
     from ringbridge.secrets import get_secret
 
     api_key = get_secret(config.crm_api_key_param)
-    return adapters.build_crm(config.crm, api_key, config.crm_environment, managers=employees(), builtin=builtin_store)
+    return adapters.build_crm(
+        config.crm, api_key, config.crm_environment, managers=employees(), builtin=builtin_store, rate=crm_rate()
+    )
+
+
+def crm_rate() -> RateSettings:
+    """The CRM key's rate limit: slots shared by every container through the dedup table (none without one)."""
+    from ringbridge.crm import RateSettings
+    from ringbridge.storage.rate_budget import DynamoRateBudget
+
+    config = settings()
+    return RateSettings(
+        budget=DynamoRateBudget(config.dedup_table) if config.dedup_table else None,
+        margin=config.crm_rate_margin_percent / 100,
+        max_wait=float(config.crm_rate_wait_seconds),
+    )
 
 
 def ringostat() -> RingostatClient:

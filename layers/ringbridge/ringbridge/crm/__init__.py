@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import requests
 
@@ -18,12 +19,14 @@ from ringbridge.crm.http import (
     CrmHttpClient,
     CrmRejected,
     CrmUnavailable,
+    RateLimit,
     RetryPolicy,
-    TokenBucket,
+    budget_key,
 )
 from ringbridge.crm.keycrm import KeyCrmAdapter, KeyCrmConfig
 from ringbridge.crm.nethunt import NetHuntAdapter, NetHuntConfig
 from ringbridge.domain.crm import CrmPort
+from ringbridge.domain.ports import RateBudget
 
 __all__ = [
     "CrmError",
@@ -33,6 +36,7 @@ __all__ = [
     "KeyCrmConfig",
     "NetHuntAdapter",
     "NetHuntConfig",
+    "RateSettings",
     "build_crm",
     "build_keycrm",
     "build_nethunt",
@@ -51,15 +55,39 @@ class BearerAuth(requests.auth.AuthBase):
         return "BearerAuth(***)"  # never the key, even in a debugger or a traceback
 
 
+@dataclass(frozen=True)
+class RateSettings:
+    """How a CRM key's requests are spread: the budget all containers share, the margin, the wait."""
+
+    budget: RateBudget | None = None  # None: this container's own slots (no other container counted)
+    margin: float = 0.1  # the fraction of the CRM's limit left unused
+    max_wait: float = 20.0  # seconds a request may wait for its slot before the message goes back
+
+
+def _rate_limit(crm: str, api_key: str, requests_per_minute: int, rate: RateSettings | None, clock: Clock | None) -> RateLimit:
+    rate = rate or RateSettings()
+    return RateLimit(
+        crm,
+        requests_per_minute,
+        60.0,
+        budget=rate.budget,
+        key=budget_key(crm, api_key),
+        margin=rate.margin,
+        max_wait=rate.max_wait,
+        clock=clock,
+    )
+
+
 def build_keycrm(
     api_key: str,
     config: KeyCrmConfig,
     managers: ManagerDirectory | None = None,
     clock: Clock | None = None,
     retry: RetryPolicy | None = None,
+    rate: RateSettings | None = None,
 ) -> KeyCrmAdapter:
-    bucket = TokenBucket(config.requests_per_minute, 60.0, clock=clock)
-    client = CrmHttpClient("keycrm", config.base_url, BearerAuth(api_key), rate_limit=bucket, retry=retry, clock=clock)
+    limit = _rate_limit("keycrm", api_key, config.requests_per_minute, rate, clock)
+    client = CrmHttpClient("keycrm", config.base_url, BearerAuth(api_key), rate_limit=limit, retry=retry, clock=clock)
     return KeyCrmAdapter(client, config, managers, monotonic=clock.monotonic if clock else None)
 
 
@@ -69,12 +97,11 @@ def build_nethunt(
     managers: ManagerDirectory | None = None,
     clock: Clock | None = None,
     retry: RetryPolicy | None = None,
-    requests_per_minute: int = 120,
+    rate: RateSettings | None = None,
 ) -> NetHuntAdapter:
-    # NetHunt publishes no limit: a modest bucket keeps a burst of calls from tripping one.
-    bucket = TokenBucket(requests_per_minute, 60.0, clock=clock)
+    limit = _rate_limit("nethunt", api_key, config.requests_per_minute, rate, clock)
     auth = requests.auth.HTTPBasicAuth(config.email, api_key)
-    client = CrmHttpClient("nethunt", config.base_url, auth, rate_limit=bucket, retry=retry, clock=clock)
+    client = CrmHttpClient("nethunt", config.base_url, auth, rate_limit=limit, retry=retry, clock=clock)
     if clock is not None:
         return NetHuntAdapter(client, config, managers, monotonic=clock.monotonic)
     return NetHuntAdapter(client, config, managers)
@@ -86,14 +113,16 @@ def build_crm(
     env: Mapping[str, str] | None = None,
     managers: ManagerDirectory | None = None,
     builtin: Callable[[], CrmPort] | None = None,
+    rate: RateSettings | None = None,
+    clock: Clock | None = None,
 ) -> CrmPort:
     """The CRM named by ``kind`` (the ``Crm`` parameter): ``keycrm``, ``nethunt`` or ``builtin``."""
     source = os.environ if env is None else env
     match kind.strip().lower():
         case "keycrm":
-            return build_keycrm(api_key, KeyCrmConfig.from_env(source), managers)
+            return build_keycrm(api_key, KeyCrmConfig.from_env(source), managers, clock=clock, rate=rate)
         case "nethunt":
-            return build_nethunt(api_key, NetHuntConfig.from_env(source), managers)
+            return build_nethunt(api_key, NetHuntConfig.from_env(source), managers, clock=clock, rate=rate)
         case "builtin" if builtin is not None:
             return builtin()
         case _:

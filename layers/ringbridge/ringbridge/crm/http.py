@@ -1,4 +1,4 @@
-"""One HTTP client for every CRM adapter: pooled session, timeouts, rate limit, bounded retries.
+"""One HTTP client for every CRM adapter: pooled session, timeouts, a rate limit shared by all containers, bounded retries.
 
 A CRM write runs inside an SQS-triggered worker. When the CRM is down or keeps
 throttling, the client gives up after a bounded number of attempts and a bounded total
@@ -8,6 +8,8 @@ retried later and finally lands in the DLQ. A failure is never swallowed.
 
 from __future__ import annotations
 
+import hashlib
+import math
 import random
 import threading
 import time
@@ -20,6 +22,7 @@ from requests.adapters import HTTPAdapter
 
 from ringbridge.domain.crm import CrmRefusal
 from ringbridge.domain.phones import mask_phone_numbers_in_text
+from ringbridge.domain.ports import RateBudget
 from ringbridge.observability import logger
 
 _MAX_MESSAGE = 300
@@ -69,41 +72,87 @@ class SystemClock:
         time.sleep(seconds)
 
 
-class TokenBucket:
-    """``rate`` requests per ``per`` seconds with bursts up to ``capacity``; thread-safe.
+def budget_key(crm: str, api_key: str) -> str:
+    """The name of a CRM key's shared budget: a hash of the key (the key itself is never stored)."""
+    return f"{crm}#{hashlib.sha256(f'{crm}:{api_key}'.encode()).hexdigest()[:32]}"
 
-    One bucket per adapter instance, i.e. per Lambda container: the CRM's own 429 (handled
-    by the retries) is the backstop when several containers share one API key.
-    """
 
-    def __init__(self, rate: float, per: float = 60.0, capacity: float | None = None, clock: Clock | None = None) -> None:
-        if rate <= 0 or per <= 0:
-            raise ValueError("rate and per must be positive")
-        self._per_second = rate / per
-        self._capacity = capacity if capacity is not None else rate
-        self._tokens = self._capacity
-        self._clock = clock or SystemClock()
-        self._updated = self._clock.monotonic()
+class LocalRateBudget:
+    """The slots of one container, in memory: the budget when no shared one is given (tests, tools)."""
+
+    def __init__(self) -> None:
+        self._next: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def _take(self) -> float:
-        """Take a token if one is there (0.0), else return how long until one is."""
+    def claim(self, key: str, current: int, latest: int) -> int | None:
         with self._lock:
-            now = self._clock.monotonic()
-            self._tokens = min(self._capacity, self._tokens + (now - self._updated) * self._per_second)
-            self._updated = now
-            if self._tokens >= 1:
-                self._tokens -= 1
-                return 0.0
-            return (1 - self._tokens) / self._per_second
+            slot = max(self._next.get(key, current), current)
+            if slot > latest:
+                return None
+            self._next[key] = slot + 1
+            return slot
+
+
+class RateLimit:
+    """At most ``requests`` per ``per`` seconds in *any* window of ``per`` seconds, for all holders of ``budget``.
+
+    Design (one request per time slot, not a token bucket): the window is cut into slots of
+    ``per / allowed`` seconds, ``allowed`` being ``requests`` less the safety ``margin``. Every
+    request claims the earliest free slot that starts now or later from the budget (a counter
+    in DynamoDB that every container of the key takes from, see ``storage/rate_budget.py``;
+    in memory without one) and is sent when its slot starts. Slots are distinct, so whatever
+    the number of containers, any ``per`` seconds hold at most ``allowed`` slot starts: no
+    burst, not even from a fresh container (a token bucket that starts full lets a whole
+    window through at once and refills meanwhile: twice the limit in the first minute). The
+    margin absorbs what slot timing cannot see: clocks of containers a little apart, and
+    requests reaching the CRM later than they left. A request that finds no free slot within
+    ``max_wait`` seconds raises :class:`CrmUnavailable` (the message goes back to the queue).
+    ``now`` is the time line the slots are counted on, shared by every container: the epoch
+    (an injected clock's ``monotonic`` in tests).
+    """
+
+    def __init__(
+        self,
+        crm: str,
+        requests: int,
+        per: float = 60.0,
+        *,
+        budget: RateBudget | None = None,
+        key: str | None = None,
+        margin: float = 0.0,
+        max_wait: float = 20.0,
+        clock: Clock | None = None,
+    ) -> None:
+        if requests <= 0 or per <= 0:
+            raise ValueError("requests and per must be positive")
+        if not 0 <= margin < 1:
+            raise ValueError("margin is a fraction of the limit, from 0 up to (not including) 1")
+        self.crm = crm
+        self.allowed = max(1, math.floor(requests * (1 - margin) + 1e-9))
+        self.slot_seconds = per / self.allowed
+        self.max_wait = max_wait
+        self._budget: RateBudget = budget if budget is not None else LocalRateBudget()
+        # Slots of another length number other times: a function configured with another limit or
+        # margin counts in a budget of its own instead of misreading this one's.
+        self._key = f"{key or crm}#{self.allowed}/{per:g}s"
+        self._clock = clock or SystemClock()
+        self._now: Callable[[], float] = self._clock.monotonic if clock is not None else time.time
 
     def acquire(self) -> float:
-        """Block until a request may go; returns the seconds waited."""
-        waited = 0.0
-        while (delay := self._take()) > 0:
-            self._clock.sleep(delay)  # outside the lock: other threads keep refilling/taking
-            waited += delay
-        return waited
+        """Wait for this request's slot; return the seconds waited. Raise :class:`CrmUnavailable` when none is free."""
+        now = self._now()
+        current = math.ceil(now / self.slot_seconds - 1e-9)  # the first slot starting now or later
+        latest = math.floor((now + self.max_wait) / self.slot_seconds)
+        try:
+            slot = self._budget.claim(self._key, current, latest)
+        except Exception as error:  # the budget's store failed (DynamoDB throttled, unreachable): retry later
+            raise CrmUnavailable(self.crm, f"the rate limit's budget is unavailable ({type(error).__name__})") from error
+        if slot is None:
+            raise CrmUnavailable(self.crm, f"no request slot free within {self.max_wait:g}s: the key's rate limit is taken")
+        delay = max(0.0, slot * self.slot_seconds - now)
+        if delay > 0:
+            self._clock.sleep(delay)
+        return delay
 
 
 @dataclass(frozen=True)
@@ -173,7 +222,7 @@ class CrmHttpClient:
         base_url: str,
         auth: requests.auth.AuthBase,
         *,
-        rate_limit: TokenBucket | None = None,
+        rate_limit: RateLimit | None = None,
         retry: RetryPolicy | None = None,
         clock: Clock | None = None,
         timeout: tuple[float, float] = (3.05, 15.0),

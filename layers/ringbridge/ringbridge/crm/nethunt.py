@@ -56,6 +56,7 @@ HISTORY_FALLBACK = timedelta(days=2)
 # Config field -> environment variable (an empty value switches a field off).
 ENV_NAMES = {
     "base_url": "CRM_BASE_URL",
+    "requests_per_minute": "NETHUNT_REQUESTS_PER_MINUTE",
     "email": "NETHUNT_EMAIL",
     "contacts_folder_id": "NETHUNT_CONTACTS_FOLDER_ID",
     "deals_folder_id": "NETHUNT_DEALS_FOLDER_ID",
@@ -89,6 +90,8 @@ class NetHuntConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     base_url: str = "https://nethunt.com/api/v1/zapier"
+    # NetHunt publishes no rate limit: a conservative guess, the template's NethuntRequestsPerMinute.
+    requests_per_minute: int = Field(default=60, ge=1, le=600)
     email: str = Field(min_length=3)
     contacts_folder_id: str = Field(min_length=1)
     deals_folder_id: str | None = None

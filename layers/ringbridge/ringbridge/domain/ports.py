@@ -145,3 +145,15 @@ class CrmConfigurationCheck(Protocol):
     """
 
     def findings(self, employees: Sequence[Employee]) -> list[CheckFinding]: ...
+
+
+class RateBudget(Protocol):
+    """One CRM key's request budget, shared by every container that uses the key.
+
+    Time is cut into slots of equal length (the CRM's window divided by the requests it allows
+    in it); each request takes a slot of its own, the earliest free one, and is sent no sooner
+    than its slot starts. ``key`` names the budget (a hash of the CRM key, never the key).
+    """
+
+    def claim(self, key: str, current: int, latest: int) -> int | None:
+        """Take the earliest free slot from ``current`` on, no later than ``latest``; None: all taken."""
