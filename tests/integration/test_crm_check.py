@@ -216,3 +216,24 @@ def test_c3_nethunt_a_missing_field_a_missing_folder_and_a_manager_without_an_e_
     assert tasks["found"] == {"NethuntTasksFolderId": "no-such-folder"} and "tasks-folder (Tasks)" in tasks["fix"]
     assert problems["manager of anna"]["found"] == "17" and "e-mail" in problems["manager of anna"]["fix"]
     assert answer["errors"] == 3 and answer["warnings"] == 2
+
+
+def test_c3_every_function_that_talks_to_the_crm_sees_the_same_crm_settings() -> None:
+    """The check (AdminFunction) must read what the sync reads, and the shared rate budget is only
+    shared when every function counts with the same limit: the CRM's variables (``CRM``, the key,
+    ``CRM_BASE_URL``, ``KEYCRM_*``, ``NETHUNT_*``, ``CRM_RATE_*``) are alike in each of them."""
+    from local.template import load_template
+
+    def crm_variables(environment: dict[str, Any]) -> dict[str, str]:
+        names = ("CRM", "CRM_API_KEY_PARAM", "CRM_BASE_URL")
+        return {
+            name: json.dumps(value, sort_keys=True)
+            for name, value in environment.items()
+            if name in names or name.startswith(("KEYCRM_", "NETHUNT_", "CRM_RATE_"))
+        }
+
+    functions = {spec.logical_id: spec for spec in load_template().functions()}
+    sync = crm_variables(functions["CrmSyncFunction"].environment)
+    assert {"CRM", "CRM_API_KEY_PARAM", "KEYCRM_PIPELINE_ID", "NETHUNT_DEALS_FOLDER_ID"} <= set(sync)
+    for logical_id in ("AdminFunction", "CrmContactsFunction"):
+        assert crm_variables(functions[logical_id].environment) == sync, logical_id
