@@ -21,7 +21,7 @@ def call_event() -> HttpResponse:
     config = wiring.settings()
     event = parse_call_event(request_payload(app), config.default_country, config.project_timezone)
     logger.set_correlation_id(event.call_id)
-    result = wiring.accept_event(event, app.lambda_context)
+    result = wiring.accept_event(event)
     logger.info("call event accepted", extra={"moment": event.moment.value, "changed": result.get("changed")})
     return json_response(200, {"call_id": event.call_id, "status": "accepted"})
 

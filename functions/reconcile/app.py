@@ -27,19 +27,19 @@ def reconcile_window() -> HttpResponse:
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object with 'from' and 'to'")
     start, end = parse_moment("from", body.get("from")), parse_moment("to", body.get("to"))
-    outcome = wiring.reconcile(start, end, app.lambda_context)
+    outcome = wiring.reconcile(start, end)
     return json_response(200, outcome.answer())
 
 
-def _scheduled(context: Any) -> Reconciled:
+def _scheduled() -> Reconciled:
     config = wiring.settings()
     end = utc_now()
     start = end - timedelta(minutes=config.reconcile_period_minutes + config.reconcile_overlap_minutes)
-    return wiring.reconcile(start, end, context)
+    return wiring.reconcile(start, end)
 
 
 @lambda_entry
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("source") == "aws.events" or "detail-type" in event:
-        return _scheduled(context).answer()
+        return _scheduled().answer()
     return app.resolve(event, context)

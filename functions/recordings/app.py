@@ -23,7 +23,7 @@ def recording_link() -> HttpResponse:
     config = wiring.settings()
     event = parse_call_event(request_payload(app), config.default_country, config.project_timezone, moment=Moment.RECORDING)
     logger.set_correlation_id(event.call_id)
-    wiring.accept_event(event, app.lambda_context)
+    wiring.accept_event(event)
     logger.info("recording link stored")
     return json_response(200, {"call_id": event.call_id, "status": "accepted"})
 

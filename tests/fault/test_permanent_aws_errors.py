@@ -76,7 +76,7 @@ def test_t1_a_permanent_refusal_is_a_4xx_and_the_delivery_is_parked(
     assert '"call_id": "c1"' in item["body"] and '"note": "n"' in item["body"]
     assert item["reason"].startswith("ValidationException")
     assert item["expiration"] > 0
-    # Once the cause is fixed, the same delivery goes through (its idempotency record was not kept).
+    # Once the cause is fixed, the same delivery goes through (nothing of it was stored).
     assert aws.post_webhook(path, json=payload).status_code == 200
 
 

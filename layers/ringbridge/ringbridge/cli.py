@@ -12,7 +12,6 @@ import argparse
 import csv
 import json
 import sys
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
@@ -202,10 +201,7 @@ def _reconcile(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int
         parser.error("name them with --calls-table/--dedup-table/--call-queue-url or CALLS_TABLE/DEDUP_TABLE/CALL_QUEUE_URL")
     try:
         start, end = parse_moment("from", args.start), parse_moment("to", args.end)
-        with warnings.catch_warnings():
-            # Powertools' idempotency asks for a Lambda's remaining time, which a command line has not.
-            warnings.filterwarnings("ignore", message="Couldn't determine the remaining time", category=UserWarning)
-            outcome = wiring.reconcile(start, end, None, progress=DayProgress(sys.stderr))
+        outcome = wiring.reconcile(start, end, progress=DayProgress(sys.stderr))
     except DomainError as error:
         print(error.reason, file=sys.stderr)
         return 1

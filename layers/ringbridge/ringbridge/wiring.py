@@ -203,12 +203,11 @@ def ringostat() -> RingostatClient:
 
 
 # ---------------------------------------------------------------- use cases that need more than stores
-def accept_event(event: CallEvent, lambda_context: Any | None) -> dict[str, Any]:
-    """Ingestion: merge the event into its call and queue it, once per distinct event (Powertools idempotency)."""
-    from ringbridge.storage.idempotency import once_per_event
+def accept_event(event: CallEvent) -> dict[str, Any]:
+    """Ingestion: merge the event into its call (the versioned write recognises a replay) and queue it."""
     from ringbridge.usecases.ingest import accept_event as accept
 
-    return once_per_event(settings().dedup_table, lambda e: accept(e, calls(), queue()).answer(), event, lambda_context)
+    return accept(event, calls(), queue()).answer()
 
 
 def park_event(path: str, parameters: dict[str, str], body: str, reason: str) -> str:
@@ -218,14 +217,14 @@ def park_event(path: str, parameters: dict[str, str], body: str, reason: str) ->
     return DynamoParkedEvents(settings().dedup_table).park(path, parameters, body, reason)
 
 
-def reconcile(start: datetime, end: datetime, lambda_context: Any | None, progress: Progress | None = None) -> Reconciled:
+def reconcile(start: datetime, end: datetime, progress: Progress | None = None) -> Reconciled:
     """L1: Ringostat's call log for [start, end] fed into the webhook pipeline where a call is missing or incomplete."""
     from ringbridge.ringostat.call_log import RingostatCallLog
     from ringbridge.usecases.reconcile import reconcile as run
 
     config = settings()
     call_log = RingostatCallLog(ringostat(), config.default_country, config.project_timezone)
-    outcome = run(start, end, call_log, calls(), lambda event: accept_event(event, lambda_context), progress)
+    outcome = run(start, end, call_log, calls(), accept_event, progress)
     from ringbridge.observability import logger
 
     logger.info("reconciled", extra={"window_from": start.isoformat(), "window_to": end.isoformat(), "counts": outcome.answer()})
@@ -377,17 +376,15 @@ def announce_call(call_id: str, moment: str, synced: SyncOutcome | None = None) 
 
 
 def reset() -> None:
-    """Forget everything cached per container (settings, clients, secrets, CRM, idempotency, API keys)."""
+    """Forget everything cached per container (settings, clients, secrets, CRM, API keys)."""
     from aws_lambda_powertools.utilities import parameters
 
     from ringbridge.secrets import reset_secrets
-    from ringbridge.storage import idempotency
     from ringbridge.storage.aws import reset_clients
 
     _settings.cache_clear()
     _chosen.clear()
     crm.cache_clear()
-    idempotency.reset()
     reset_clients()
     reset_secrets()
     parameters.clear_caches()  # type: ignore[no-untyped-call]
