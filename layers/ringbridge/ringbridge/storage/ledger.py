@@ -1,7 +1,7 @@
 """The ledger of the call pipeline, in the dedup table: claims, locks and remembered effects.
 
 Every write is conditional, so two workers can never both believe they own a key.
-Powertools' idempotency records live in the same table under their own key prefix.
+The CRM rate budget and parked webhook events live in the same table under their own key prefixes.
 """
 
 from __future__ import annotations
