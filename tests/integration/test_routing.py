@@ -159,3 +159,32 @@ def test_bad_ping_is_400_with_reason(aws: AwsStack, body: str, content_type: str
 def test_huge_body_is_413(aws: AwsStack) -> None:
     response = aws.post_webhook("/ringostat/routing", json={"from": "+48123456789", "pad": "x" * 200_000})
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize("function", ["routing", "call_events", "recordings"])
+def test_r1_the_webhook_secret_is_read_at_init_so_the_first_ping_asks_no_secrets_store(aws: AwsStack, function: str) -> None:
+    """Lambda's init phase reads the secret: with the store gone after init, the first ping still passes its check."""
+    import boto3
+
+    from ringbridge import wiring
+
+    seed(aws)
+    wiring.reset()  # a new container
+    wiring.init(function)
+    boto3.client("ssm").delete_parameter(Name=aws.environment["WEBHOOK_TOKEN_PARAM"])
+    assert ping(aws, "+48123456789").json == {"dst_phone": "company_anna"}
+
+
+def test_r1_a_secret_missing_at_init_does_not_fail_the_cold_start(aws: AwsStack) -> None:
+    import boto3
+
+    from ringbridge import wiring
+
+    seed(aws)
+    ssm, name = boto3.client("ssm"), aws.environment["WEBHOOK_TOKEN_PARAM"]
+    secret = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    wiring.reset()
+    ssm.delete_parameter(Name=name)
+    wiring.init("routing")  # logs a warning, raises nothing
+    ssm.put_parameter(Name=name, Value=secret, Type="SecureString")
+    assert ping(aws, "+48123456789").json == {"dst_phone": "company_anna"}  # the first ping reads it itself

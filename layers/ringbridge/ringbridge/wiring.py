@@ -85,7 +85,25 @@ def init(function: str) -> Settings:
             secrets_client()
         else:
             client(name)
+    if function in _WEBHOOK_FUNCTIONS and config.webhook_token_param:
+        _read_webhook_secret(config.webhook_token_param)
     return config
+
+
+# The functions Ringostat calls: their secret is read in the init phase, so the first ping makes no SSM call.
+_WEBHOOK_FUNCTIONS = frozenset({"routing", "call_events", "recordings"})
+
+
+def _read_webhook_secret(parameter: str) -> None:
+    """Warm the secrets cache; a store that is down now is asked again by the first request."""
+    from ringbridge.secrets import get_secret
+
+    try:
+        get_secret(parameter)
+    except Exception:  # noqa: BLE001 - never fail the cold start on it: the request's check refuses quietly
+        from ringbridge.observability import logger
+
+        logger.warning("webhook secret not read at init; the first request reads it")
 
 
 # ---------------------------------------------------------------- stores
