@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ringbridge.domain.call_rules import closes_callback
 from ringbridge.domain.calls import CallRecord, CallStatus, Direction, Moment
-from ringbridge.domain.rules import FunnelMode, SyncRules, closes_callback
+from ringbridge.domain.rules import FunnelMode, SyncRules
 from ringbridge.usecases.sync import sync_call
 from tests.unit.fakes import FakeCrm, FakeEmployees, FakeLedger
 

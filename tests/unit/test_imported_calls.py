@@ -1,7 +1,7 @@
 """L1: a call imported from Ringostat's call log does in the CRM only what the installation allows.
 
 ``ImportedCallsCrmWork`` (history-only | contacts | full) and ``ImportedCallsMaxAgeHours``: the rule
-(``domain/rules.py::imported_call_work``) and what the sync does with it, against the unit fakes.
+(``domain/call_rules.py::imported_call_work``) and what the sync does with it, against the unit fakes.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from ringbridge.domain.call_rules import imported_call_work
 from ringbridge.domain.calls import CallEvent, CallRecord, merge
-from ringbridge.domain.rules import ImportedCallsCrmWork, SyncRules, imported_call_work
+from ringbridge.domain.rules import ImportedCallsCrmWork, SyncRules
 from ringbridge.ringostat.webhook import parse_call_event
 from ringbridge.usecases.reconcile import reconcile
 from tests.unit.fakes import FakeCalls

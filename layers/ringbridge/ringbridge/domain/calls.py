@@ -8,7 +8,6 @@ date formats) is translated in ``ringbridge.ringostat.webhook``.
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Any
 
@@ -18,8 +17,6 @@ from ringbridge.domain.errors import PayloadTooLarge
 
 # A call id: Ringostat's ``uniqueid`` (digits and dots) or an id of ours; the one pattern for every route.
 CALL_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
-# A parameter name Ringostat (or a person) can type: bounded, printable, no separators or quotes.
-PARAMETER_NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
 # The unknown parameters kept on one call, all its events together (L2): a record stays far below 400 KB.
 MAX_EXTRA_FIELDS = 50
 MAX_EXTRA_BYTES = 16_384
@@ -146,7 +143,7 @@ class CallRecord(CallFacts):
     moments: list[str] = Field(default_factory=list)
     moment_rank: int = 0
     # The call was first heard of from Ringostat's call log, not a webhook: its CRM work is the
-    # installation's choice (rules.imported_call_work). Set when the record is created, never after.
+    # installation's choice (call_rules.imported_call_work). Set when the record is created, never after.
     imported: bool = False
     # Set by the CRM sync (the call's place in the CRM):
     contact_id: str | None = None

@@ -1,13 +1,13 @@
-"""The installation's rules for the call pipeline (P2-P7, F1-F4, T1): template parameters, each switchable."""
+"""The installation's rules for the call pipeline (P2-P7, F1-F4, T1): template parameters, each switchable.
+
+Settings only (the routing ping loads them): how a call meets them is in ``domain/call_rules.py``.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from ringbridge.domain.calls import CallRecord, Direction
 
 
 class FunnelMode(StrEnum):
@@ -58,35 +58,3 @@ class SyncRules(BaseModel):
     # L1: calls imported from the call log and older than the cut-off do this much in the CRM; recent ones all.
     imported_calls_crm_work: ImportedCallsCrmWork = ImportedCallsCrmWork.CONTACTS
     imported_calls_max_age_hours: int = Field(default=24, ge=0, le=366 * 24)
-
-
-def closes_callback(call: CallRecord, rules: SyncRules) -> bool:
-    """T1: does this call close the number's open call-back task? An outgoing call answered with at least
-    ``callback_close_min_talk_seconds`` of talk, or an incoming call a manager answered."""
-    if not call.ended or not call.answered:
-        return False
-    if call.direction is Direction.INCOMING:
-        return True
-    return call.direction is Direction.OUTGOING and (call.talk_time or 0) >= rules.callback_close_min_talk_seconds
-
-
-def imported_call_work(call: CallRecord, rules: SyncRules, now: datetime) -> ImportedCallsCrmWork:
-    """L1: how much of the CRM sync a call may do. A webhook call: everything. A call imported from
-    Ringostat's call log that started at most ``imported_calls_max_age_hours`` before ``now``: a lost
-    webhook, so everything too (its card and call-back task are still of use). An older one (or one
-    whose start nobody knows, or the cut-off is 0): ``imported_calls_crm_work``, by default its
-    history and a contact, no card and no task for a call long dealt with."""
-    if not call.imported:
-        return ImportedCallsCrmWork.FULL
-    started = _moment(call.started_at) if call.started_at and not call.started_at_estimated else None
-    if started is None or now - started > timedelta(hours=rules.imported_calls_max_age_hours):
-        return rules.imported_calls_crm_work
-    return ImportedCallsCrmWork.FULL
-
-
-def _moment(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None

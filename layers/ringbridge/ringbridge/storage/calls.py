@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ringbridge.domain.calls import PARAMETER_NAME, CallEvent, CallRecord, SyncFailure, merge
+from ringbridge.domain.calls import CallEvent, CallRecord, SyncFailure, merge
 from ringbridge.domain.errors import Conflict
+from ringbridge.domain.parameters import PARAMETER_NAME
 from ringbridge.observability import logger
 from ringbridge.storage.aws import DynamoStore, from_item, to_item
 

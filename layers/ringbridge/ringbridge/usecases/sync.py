@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from ringbridge.domain.call_rules import closes_callback, imported_call_work
 from ringbridge.domain.calls import CallRecord, Direction, SyncFailure
 from ringbridge.domain.crm import (
     CardDraft,
@@ -50,8 +51,6 @@ from ringbridge.domain.rules import (
     ImportedCallsCrmWork,
     SyncRules,
     UtmAttribution,
-    closes_callback,
-    imported_call_work,
 )
 from ringbridge.usecases.crm_contacts import project_contact
 

@@ -9,8 +9,8 @@ from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 
-from ringbridge.domain.calls import PARAMETER_NAME
 from ringbridge.domain.errors import InvalidInput
+from ringbridge.domain.parameters import PARAMETER_NAME
 
 MAX_PARAMETER_VALUE = 2048
 MAX_PARAMETERS = 100
