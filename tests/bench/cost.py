@@ -41,16 +41,18 @@ from typing import Any
 from local.template import load_template
 
 # ---------------------------------------------------------------- prices (update them here)
-# AWS list prices for eu-central-1 (Frankfurt), on-demand, as read on this date.
-PRICES_REGION = "eu-central-1"
-PRICES_DATE = "2026-11-23"
-DYNAMODB_WRITE_UNIT_USD = 0.7625 / 1e6  # per write request unit
-DYNAMODB_READ_UNIT_USD = 0.1525 / 1e6  # per read request unit
-LAMBDA_GB_SECOND_USD = 0.0000133334  # arm64
+# AWS on-demand list prices for us-east-1 (N. Virginia), each as published on AWS's pricing pages and
+# repeated by independent pricing guides (checked on PRICES_DATE). Other regions differ (eu-central-1 is
+# about a fifth dearer for DynamoDB, HTTP API and Logs): set the region's prices here to price it.
+PRICES_REGION = "us-east-1"
+PRICES_DATE = "2026-11-24"
+DYNAMODB_WRITE_UNIT_USD = 0.625 / 1e6  # per write request unit (on-demand, since the November 2024 price cut)
+DYNAMODB_READ_UNIT_USD = 0.125 / 1e6  # per read request unit
+LAMBDA_GB_SECOND_USD = 0.0000133334  # arm64, the first 7.5 billion GB-seconds a month
 LAMBDA_REQUEST_USD = 0.20 / 1e6
 SQS_REQUEST_USD = 0.40 / 1e6  # standard queue, per 64 KB chunk of a request
-HTTP_API_REQUEST_USD = 1.20 / 1e6  # API Gateway HTTP API, first 300 million a month
-LOGS_INGESTED_GB_USD = 0.63  # CloudWatch Logs, standard class, per GB ingested (EMF metrics included)
+HTTP_API_REQUEST_USD = 1.00 / 1e6  # API Gateway HTTP API, first 300 million a month (512 KB increments)
+LOGS_INGESTED_GB_USD = 0.50  # CloudWatch Logs, standard class, per GB ingested (EMF metrics included)
 CUSTOM_METRIC_MONTH_USD = 0.30  # per metric name and dimension set a month: fixed, not per call
 
 # ---------------------------------------------------------------- the traffic model (assumptions)
