@@ -21,6 +21,9 @@ from local.resources import create_resources, function_environment
 from local.runtime import LocalFunction, add_layers_to_path, load_module, reset_function_state
 from local.stack import DEFAULT_SECRETS
 from local.template import Template, load_template
+from tests.contract import KEYCRM, NETHUNT, assert_keeps_contract
+from tests.fakes import keycrm as keycrm_fake
+from tests.fakes import nethunt as nethunt_fake
 from tests.integration.backends import UNKNOWN_OPERATION
 
 WEBHOOK_TOKEN = DEFAULT_SECRETS["WEBHOOK_TOKEN"]
@@ -235,3 +238,48 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_sep("-", "CRM rate limit shared by all workers")
         for line in figures:
             terminalreporter.write_line(line)
+
+
+# ------------------------------------------------------------ the CRM fakes behind the stack
+# ``keycrm`` / ``nethunt``: a strict fake the stack's functions talk to, its contract checked at the end.
+# A module that wants a fake not wired to the stack defines a fixture of the same name (pytest's override).
+# The CRM key the stack puts in SSM (the CrmApiKeyParam parameter's value in moto).
+CRM_KEY = "test-crm_api_key_param"
+KEYCRM_STACK = {"Crm": "keycrm", "FunnelId": "1", "KeycrmSourceId": "7"}
+NETHUNT_STACK = {
+    "Crm": "nethunt",
+    "NethuntEmail": nethunt_fake.EMAIL,
+    "NethuntContactsFolderId": nethunt_fake.CONTACTS,
+    "NethuntDealsFolderId": nethunt_fake.DEALS,
+    "NethuntTasksFolderId": nethunt_fake.TASKS,
+    "NethuntResponsibleField": "Responsible",
+}
+
+
+def use_crm(monkeypatch: pytest.MonkeyPatch, base_url: str) -> None:
+    monkeypatch.setenv("CRM_BASE_URL", base_url)
+    reset_function_state()  # a new container reads the CRM's URL
+
+
+@pytest.fixture
+def keycrm(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[keycrm_fake.FakeKeyCrm]:
+    fake = keycrm_fake.FakeKeyCrm(api_key=CRM_KEY)
+    fake.start()
+    use_crm(monkeypatch, f"{fake.url}/v1")
+    try:
+        yield fake
+    finally:
+        fake.stop()
+    assert_keeps_contract(KEYCRM, fake.exchanges)
+
+
+@pytest.fixture
+def nethunt(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[nethunt_fake.FakeNetHunt]:
+    fake = nethunt_fake.FakeNetHunt(api_key=CRM_KEY)
+    fake.start()
+    use_crm(monkeypatch, f"{fake.url}{nethunt_fake.PREFIX}")
+    try:
+        yield fake
+    finally:
+        fake.stop()
+    assert_keeps_contract(NETHUNT, fake.exchanges)

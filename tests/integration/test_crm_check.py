@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,39 +17,14 @@ from ringbridge import cli
 from ringbridge.crm import KeyCrmConfig, RateSettings, build_keycrm
 from ringbridge.crm.checks import KeyCrmCheck
 from ringbridge.domain.rules import SyncRules
-from tests.contract import KEYCRM, NETHUNT, assert_keeps_contract
 from tests.fakes import FakeClock
 from tests.fakes import keycrm as keycrm_fake
 from tests.fakes import nethunt as nethunt_fake
 from tests.fakes.pipeline import ANNA, PIOTR
-from tests.integration.conftest import WEBHOOK_TOKEN, AwsStack
-from tests.integration.test_crm_contacts import CRM_KEY, KEYCRM_STACK, NETHUNT_STACK, employees, use_crm
+from tests.integration.conftest import KEYCRM_STACK, NETHUNT_STACK, WEBHOOK_TOKEN, AwsStack, use_crm
+from tests.integration.test_crm_contacts import employees
 from tests.integration.test_openapi import check as keeps_document
 from tests.integration.test_openapi import document
-
-
-@pytest.fixture
-def keycrm(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[keycrm_fake.FakeKeyCrm]:
-    fake = keycrm_fake.FakeKeyCrm(api_key=CRM_KEY)
-    fake.start()
-    use_crm(monkeypatch, f"{fake.url}/v1")
-    try:
-        yield fake
-    finally:
-        fake.stop()
-    assert_keeps_contract(KEYCRM, fake.exchanges)
-
-
-@pytest.fixture
-def nethunt(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[nethunt_fake.FakeNetHunt]:
-    fake = nethunt_fake.FakeNetHunt(api_key=CRM_KEY)
-    fake.start()
-    use_crm(monkeypatch, f"{fake.url}{nethunt_fake.PREFIX}")
-    try:
-        yield fake
-    finally:
-        fake.stop()
-    assert_keeps_contract(NETHUNT, fake.exchanges)
 
 
 def check(aws: AwsStack) -> dict[str, Any]:

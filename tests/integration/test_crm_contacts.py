@@ -6,20 +6,15 @@ The real handlers against moto, with the CRM fakes: the full import and the sche
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from local.runtime import reset_function_state
-from tests.contract import KEYCRM, NETHUNT, assert_keeps_contract
 from tests.fakes import FakeCrmServer
 from tests.fakes import keycrm as keycrm_fake
 from tests.fakes import nethunt as nethunt_fake
-from tests.integration.conftest import WEBHOOK_TOKEN, AwsStack
+from tests.integration.conftest import KEYCRM_STACK, NETHUNT_STACK, WEBHOOK_TOKEN, AwsStack
 
-# The CRM key the integration stack puts in SSM (tests/integration/conftest.py).
-CRM_KEY = "test-crm_api_key_param"
 PHONE = "+48123456789"
 SCHEDULE = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
 
@@ -35,35 +30,6 @@ def ping(aws: AwsStack, caller: str = "0 12 345 67 89") -> Any:
     return aws.post_webhook("/ringostat/routing", json={"from": caller, "direction": "in", "state": "ping"}).json
 
 
-def use_crm(monkeypatch: pytest.MonkeyPatch, base_url: str) -> None:
-    monkeypatch.setenv("CRM_BASE_URL", base_url)
-    reset_function_state()  # a new container reads the CRM's URL
-
-
-@pytest.fixture
-def keycrm(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[keycrm_fake.FakeKeyCrm]:
-    fake = keycrm_fake.FakeKeyCrm(api_key=CRM_KEY)
-    fake.start()
-    use_crm(monkeypatch, f"{fake.url}/v1")
-    try:
-        yield fake
-    finally:
-        fake.stop()
-    assert_keeps_contract(KEYCRM, fake.exchanges)
-
-
-@pytest.fixture
-def nethunt(aws: AwsStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[nethunt_fake.FakeNetHunt]:
-    fake = nethunt_fake.FakeNetHunt(api_key=CRM_KEY)
-    fake.start()
-    use_crm(monkeypatch, f"{fake.url}{nethunt_fake.PREFIX}")
-    try:
-        yield fake
-    finally:
-        fake.stop()
-    assert_keeps_contract(NETHUNT, fake.exchanges)
-
-
 def pull(aws: AwsStack, full: bool = False) -> dict[str, Any]:
     response = aws.admin("POST", "/admin/crm/sync-contacts", json={"full": True} if full else {})
     assert response.status_code == 200, response.json
@@ -74,17 +40,6 @@ def pull(aws: AwsStack, full: bool = False) -> dict[str, Any]:
 
 def requests_to(fake: FakeCrmServer) -> int:
     return len(fake.exchanges)
-
-
-KEYCRM_STACK = {"Crm": "keycrm", "FunnelId": "1", "KeycrmSourceId": "7"}
-NETHUNT_STACK = {
-    "Crm": "nethunt",
-    "NethuntEmail": nethunt_fake.EMAIL,
-    "NethuntContactsFolderId": nethunt_fake.CONTACTS,
-    "NethuntDealsFolderId": nethunt_fake.DEALS,
-    "NethuntTasksFolderId": nethunt_fake.TASKS,
-    "NethuntResponsibleField": "Responsible",
-}
 
 
 @pytest.mark.template_parameters(**KEYCRM_STACK)
