@@ -62,3 +62,37 @@ def test_c2_unknown_fields_are_refused() -> None:
 
 def test_duplicate_sip_accounts_collapse() -> None:
     assert mapping(sip_accounts=["101", "sip:101", " 101 "]).sip_accounts == ["101"]
+
+
+class CountingDirectory:
+    """An employee directory that counts how often it is asked."""
+
+    def __init__(self, employee: Employee) -> None:
+        self.employee, self.asked = employee, 0
+
+    def get(self, employee_id: str) -> Employee | None:
+        self.asked += 1
+        return self.employee if employee_id == self.employee.employee_id else None
+
+    def find(self, kind: EmployeeKeyKind, value: str) -> Employee | None:
+        self.asked += 1
+        return self.employee if employee_key(kind, value) in self.employee.identifier_keys() else None
+
+
+def test_c2_the_worker_remembers_a_look_up_for_its_ttl_then_asks_again() -> None:
+    from ringbridge.storage.employees import RecentEmployees
+
+    now = [0.0]
+    directory = CountingDirectory(Employee.from_mapping("anna", mapping(), "PL"))
+    recent = RecentEmployees(directory, ttl_seconds=60, clock=lambda: now[0], limit=3)
+    assert recent.find(EmployeeKeyKind.SIP, "company_anna") is not None
+    assert recent.find(EmployeeKeyKind.SIP, "company_anna") is not None
+    assert recent.find(EmployeeKeyKind.SIP, "nobody") is None
+    assert recent.find(EmployeeKeyKind.SIP, "nobody") is None  # nobody found is remembered too
+    assert directory.asked == 2
+    now[0] = 60.0  # the TTL is over: a remapped SIP account is seen now
+    assert recent.find(EmployeeKeyKind.SIP, "company_anna") is not None
+    assert directory.asked == 3
+    assert recent.get("anna") is not None and recent.get("piotr") is None  # the bound (3) drops the memory whole
+    assert recent.find(EmployeeKeyKind.SIP, "company_anna") is not None
+    assert directory.asked == 6

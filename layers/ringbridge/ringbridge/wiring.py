@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ringbridge.domain.calls import CallEvent
     from ringbridge.domain.contacts import Contact
     from ringbridge.domain.crm import CrmPort
+    from ringbridge.domain.ports import EmployeeDirectory
     from ringbridge.ringostat.client import RingostatClient
     from ringbridge.storage.api_clients import DynamoApiClients
     from ringbridge.storage.builtin_records import BuiltinRecords
@@ -136,6 +137,18 @@ def employees() -> DynamoEmployees:
     from ringbridge.storage.employees import DynamoEmployees
 
     return DynamoEmployees(settings().sip_mappings_table)
+
+
+# How long the CRM sync worker trusts an employee it looked up (a remapped SIP account reaches it within this).
+WORKER_EMPLOYEE_CACHE_SECONDS = 60
+
+
+@lru_cache(maxsize=1)
+def worker_employees() -> EmployeeDirectory:
+    """The sync worker's employee directory: look-ups remembered per container (``RecentEmployees``)."""
+    from ringbridge.storage.employees import RecentEmployees
+
+    return RecentEmployees(employees(), WORKER_EMPLOYEE_CACHE_SECONDS)
 
 
 def ledger() -> DynamoLedger:
@@ -300,7 +313,7 @@ def sync(call_id: str, on_refused: RefusalHook | None = None) -> SyncOutcome:
         call_id,
         calls=calls(),
         crm=crm(),
-        employees=employees(),
+        employees=worker_employees(),
         ledger=ledger(),
         rules=settings().rules,
         now=utc_now(),
@@ -379,7 +392,7 @@ def announce_call(call_id: str, moment: str, synced: SyncOutcome | None = None) 
         call = calls().get(call_id)
         if call is None:
             return False
-        manager = resolve_manager(call, employees())
+        manager = resolve_manager(call, worker_employees())
     key, owner = announcement_key(call_id, moment), uuid.uuid4().hex
     marks = ledger()
     if not marks.claim(key, owner, ttl_seconds=ANNOUNCED_SECONDS):
@@ -403,6 +416,7 @@ def reset() -> None:
     _settings.cache_clear()
     _chosen.clear()
     crm.cache_clear()
+    worker_employees.cache_clear()
     reset_clients()
     reset_secrets()
     parameters.clear_caches()  # type: ignore[no-untyped-call]

@@ -31,12 +31,14 @@ A routing ping reads one item and sees either the old or the new copy, never a m
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ringbridge.domain.employees import Employee, EmployeeKeyKind, employee_key
 from ringbridge.domain.errors import Conflict
+from ringbridge.domain.ports import EmployeeDirectory
 from ringbridge.storage.aws import DynamoStore, from_item, to_item
 
 _CANONICAL_KIND = "employee"
@@ -170,3 +172,36 @@ class DynamoEmployees(DynamoStore):
         for page in pages:
             for item in page.get("Items", []):
                 yield Employee.model_validate(from_item(item))
+
+
+class RecentEmployees:
+    """An employee directory that remembers each look-up for ``ttl_seconds`` (the CRM sync worker's).
+
+    The worker resolves the same few managers call after call; asking the table each time was a
+    third of its reads. An employee remapped in the admin API reaches a warm worker within the
+    TTL; a look-up that found nobody is remembered as well. Bounded:
+    the memory is dropped whole when it holds ``limit`` entries.
+    """
+
+    def __init__(
+        self, directory: EmployeeDirectory, ttl_seconds: float, clock: Callable[[], float] = time.monotonic, limit: int = 512
+    ) -> None:
+        self._directory, self._ttl, self._clock, self._limit = directory, ttl_seconds, clock, limit
+        self._seen: dict[str, tuple[float, Employee | None]] = {}
+
+    def _remembered(self, key: str, look_up: Callable[[], Employee | None]) -> Employee | None:
+        now = self._clock()
+        seen = self._seen.get(key)
+        if seen is not None and now - seen[0] < self._ttl:
+            return seen[1]
+        if len(self._seen) >= self._limit:
+            self._seen.clear()
+        employee = look_up()
+        self._seen[key] = (now, employee)
+        return employee
+
+    def get(self, employee_id: str) -> Employee | None:
+        return self._remembered(employee_key(EmployeeKeyKind.EMPLOYEE, employee_id), lambda: self._directory.get(employee_id))
+
+    def find(self, kind: EmployeeKeyKind, value: str) -> Employee | None:
+        return self._remembered(employee_key(kind, value), lambda: self._directory.find(kind, value))
