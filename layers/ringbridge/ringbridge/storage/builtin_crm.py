@@ -48,6 +48,9 @@ class BuiltinCrm:
         self.calls_table = calls_table
         self._dynamodb = dynamodb
         self._last_calls_seen: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+        # A number's two open-task pointers (the contact's, the number's own) as ``find_contact`` read them,
+        # taken by the next task decision of the same sync instead of reading them again.
+        self._task_pointers_seen: dict[str, tuple[str | None, str | None]] = {}
 
     @property
     def dynamodb(self) -> Any:
@@ -75,8 +78,34 @@ class BuiltinCrm:
         return item
 
     def find_contact(self, phone: str) -> CrmContact | None:
-        item = self._contact_item(phone)
+        """The contact, read in one BatchGetItem with the number's own open-task pointer (both strongly consistent)."""
+        keys = {
+            self.contacts_table: {"Keys": [{"phone": {"S": phone}}], "ConsistentRead": True},
+            self.tasks_table: {"Keys": [{"task_id": {"S": self.number_pointer_key(phone)}}], "ConsistentRead": True},
+        }
+        found: dict[str, list[dict[str, Any]]] = {}
+        for _ in range(5):
+            answer = self.dynamodb.batch_get_item(RequestItems=keys)
+            for table, items in answer.get("Responses", {}).items():
+                found.setdefault(table, []).extend(from_item(item) for item in items)
+            keys = answer.get("UnprocessedKeys") or {}
+            if not keys:
+                break
+        else:
+            raise RuntimeError("DynamoDB keeps leaving the contact unread")  # throttled: the message is retried
+        item = self._seen(phone, next(iter(found.get(self.contacts_table, [])), None))
+        pointer = next(iter(found.get(self.tasks_table, [])), {}).get("open_task_id")
+        if len(self._task_pointers_seen) > SEEN_KEPT:
+            self._task_pointers_seen.clear()
+        self._task_pointers_seen[phone] = ((item or {}).get("open_task_id"), pointer)
         return self._contact(item) if item is not None else None
+
+    def _task_pointers(self, phone: str) -> tuple[str | None, str | None]:
+        """The contact's and the number's open-task pointers: as this sync's ``find_contact`` read them, else read now."""
+        seen = self._task_pointers_seen.pop(phone, None)
+        if seen is not None:
+            return seen
+        return (self._contact_item(phone) or {}).get("open_task_id"), self._number_task_pointer(phone)
 
     @staticmethod
     def _contact(item: dict[str, Any]) -> CrmContact:
@@ -187,7 +216,7 @@ class BuiltinCrm:
     # ------------------------------------------------------------------ tasks
     def find_open_task(self, phone: str, known_id: str | None = None) -> CrmTask | None:
         """The number's open task: the contact's ``open_task_id``, else the number's own pointer (consistent reads)."""
-        for task_id in (self._contact_item(phone) or {}).get("open_task_id"), self._number_task_pointer(phone):
+        for task_id in self._task_pointers(phone):
             task = self._get(self.tasks_table, "task_id", task_id) if task_id else None
             if task is not None and task.get("status") == "open":
                 return CrmTask(crm_id=task["task_id"], phone=phone, open=True)
@@ -265,14 +294,7 @@ class BuiltinCrm:
         The task is closed with a conditional write (still open), then its pointers are released; a repeat
         finds it closed and changes nothing.
         """
-        task_id = next(
-            (
-                pointer
-                for pointer in ((self._contact_item(phone) or {}).get("open_task_id"), self._number_task_pointer(phone))
-                if pointer
-            ),
-            None,
-        )
+        task_id = next((pointer for pointer in self._task_pointers(phone) if pointer), None)
         task = self._get(self.tasks_table, "task_id", task_id) if task_id else None
         if task is None or task.get("status") != "open":
             return None
